@@ -1,0 +1,194 @@
+"""Benchmark: load N journal-entry lines from the sandbox into DuckDB through the `intacct` dlt source.
+
+Prints rows/s, peak RSS of the loader process tree (the sandbox runs in its own process and is not counted),
+API request count, and the "ceiling": the same keyset pages fetched and orjson-parsed with no dlt at all.
+Targets: source rate >= 0.7x ceiling, peak RSS <= 400 MB.
+
+    python benchmarks/bench_source_load.py                 # 1,000,000 lines, sandbox started here
+    python benchmarks/bench_source_load.py --lines 200000 --base-url http://127.0.0.1:PORT/ia/api/v1
+
+Each measured phase runs in a fresh child process so that one phase's heap does not inflate the other's RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+OBJECT = "journal_entry_lines"
+CLIENT_ID, CLIENT_SECRET, USERNAME = "sandbox-client-id", "sandbox-client-secret", "ws_user@SANDBOX"
+
+
+# ---------------------------------------------------------------------------------------------- child roles
+def _client(base_url: str):
+    from intacct_dagster.intacct import ClientCredentialsAuth, IntacctClient
+
+    auth = ClientCredentialsAuth(base_url.rstrip("/") + "/oauth2/token", CLIENT_ID, CLIENT_SECRET, USERNAME)
+    return IntacctClient(base_url, auth)
+
+
+def role_ceiling(base_url: str, page_size: int) -> dict:
+    """Sequential fetch + orjson parse of the same keyset pages the source requests; no conversion, no dlt."""
+    from intacct_dagster.intacct.catalog import resolve_objects
+    from intacct_dagster.intacct.keyset import KeysetQuery, iter_pages
+    from intacct_dagster.intacct.schema import build_columns
+
+    obj = resolve_objects([OBJECT])[0]
+    client = _client(base_url)
+    fields = [c.field for c in build_columns(client.model(obj.path), obj.primary_key)]
+    query = KeysetQuery(obj.path, fields, key=obj.primary_key, cursor=obj.cursor, page_size=page_size)
+    t0 = time.perf_counter()
+    rows = 0
+    for page in iter_pages(client.query, query, prefetch=False):
+        rows += len(page)
+    elapsed = time.perf_counter() - t0
+    return {"rows": rows, "seconds": elapsed, "requests": client.request_count, "fields": len(fields)}
+
+
+def role_load(base_url: str, page_size: int, file_format: str, workdir: str) -> dict:
+    """The real thing: `intacct_source` -> dlt pipeline -> DuckDB file."""
+    import dlt
+    import duckdb
+
+    from intacct_dagster.intacct import intacct_source
+
+    client = _client(base_url)
+    db = os.path.join(workdir, "bench.duckdb")
+    pipeline = dlt.pipeline(pipeline_name="bench_intacct", destination=dlt.destinations.duckdb(db),
+                            dataset_name="intacct", pipelines_dir=os.path.join(workdir, "pipelines"))
+    source = intacct_source(objects=[OBJECT], client=client, page_size=page_size)
+    t0 = time.perf_counter()
+    extract_info = pipeline.extract(source, loader_file_format=file_format)
+    t_extract = time.perf_counter() - t0
+    pipeline.normalize()
+    t_normalize = time.perf_counter() - t0 - t_extract
+    pipeline.load()
+    elapsed = time.perf_counter() - t0
+    del extract_info
+    con = duckdb.connect(db, read_only=True)
+    loaded = con.execute(f"select count(*) from intacct.{OBJECT}").fetchone()[0]
+    con.close()
+    return {"rows": loaded, "seconds": elapsed, "extract_s": t_extract, "normalize_s": t_normalize,
+            "load_s": elapsed - t_extract - t_normalize, "requests": client.request_count}
+
+
+# ---------------------------------------------------------------------------------------------- parent
+def _peak_rss_of(proc: subprocess.Popen, interval: float = 0.05) -> tuple[dict, int]:
+    """Wait for a child that prints one JSON line; sample RSS of it and its descendants meanwhile."""
+    import psutil
+
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            try:
+                root = psutil.Process(proc.pid)
+                total = 0
+                for p in [root, *root.children(recursive=True)]:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.NoSuchProcess:
+                        pass
+                peak = max(peak, total)
+            except psutil.NoSuchProcess:
+                return
+            stop.wait(interval)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    out, _ = proc.communicate()
+    stop.set()
+    t.join(2)
+    if proc.returncode != 0:
+        raise SystemExit(f"child failed ({proc.returncode}):\n{out[-4000:]}")
+    result = json.loads(out.strip().splitlines()[-1])
+    return result, peak
+
+
+def _run_child(role: str, args: argparse.Namespace, base_url: str, workdir: str) -> tuple[dict, int]:
+    cmd = [sys.executable, __file__, "--role", role, "--base-url", base_url, "--page-size", str(args.page_size),
+           "--format", args.format, "--workdir", workdir]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=str(REPO))
+    return _peak_rss_of(proc)
+
+
+def _start_sandbox(lines: int) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "intacct_dagster.sandbox", "--port", "0", "--lines", str(lines)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(REPO))
+    deadline = time.monotonic() + 600
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"sandbox exited ({proc.poll()})")
+        m = re.search(r"(https?://127\.0\.0\.1:\d+/ia/api/v1)", line)
+        if m:
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # keep pipe drained
+            return proc, m.group(1)
+    raise SystemExit("sandbox did not print its URL")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--page-size", type=int, default=4000)
+    ap.add_argument("--format", default="parquet", choices=["parquet", "insert_values", "jsonl"],
+                    help="dlt loader_file_format")
+    ap.add_argument("--base-url", help="use an already running sandbox instead of starting one")
+    ap.add_argument("--role", choices=["ceiling", "load"], help=argparse.SUPPRESS)
+    ap.add_argument("--workdir", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.role == "ceiling":
+        print(json.dumps(role_ceiling(args.base_url, args.page_size)))
+        return
+    if args.role == "load":
+        print(json.dumps(role_load(args.base_url, args.page_size, args.format, args.workdir)))
+        return
+
+    sandbox = None
+    base_url = args.base_url
+    t0 = time.perf_counter()
+    if not base_url:
+        sandbox, base_url = _start_sandbox(args.lines)
+        print(f"sandbox with {args.lines:,} lines ready in {time.perf_counter() - t0:.1f}s at {base_url}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-intacct-") as workdir:
+            ceiling, ceiling_rss = _run_child("ceiling", args, base_url, workdir)
+            load, load_rss = _run_child("load", args, base_url, workdir)
+    finally:
+        if sandbox is not None:
+            sandbox.terminate()
+            sandbox.wait(30)
+
+    c_rate = ceiling["rows"] / ceiling["seconds"]
+    l_rate = load["rows"] / load["seconds"]
+    mb = 1024 * 1024
+    print(f"object: {OBJECT} ({ceiling['fields']} fields), page size {args.page_size}, format {args.format}")
+    print(f"ceiling (fetch + orjson parse, no dlt): {ceiling['rows']:,} rows in {ceiling['seconds']:.1f}s = "
+          f"{c_rate:,.0f} rows/s, {ceiling['requests']} requests, peak RSS {ceiling_rss / mb:.0f} MB")
+    print(f"source -> DuckDB:                       {load['rows']:,} rows in {load['seconds']:.1f}s = "
+          f"{l_rate:,.0f} rows/s (extract {load['extract_s']:.1f}s, normalize {load['normalize_s']:.1f}s, "
+          f"load {load['load_s']:.1f}s), {load['requests']} API requests")
+    print(f"peak RSS of the loader process tree:    {load_rss / mb:.0f} MB (target <= 400 MB)")
+    print(f"ratio to ceiling:                       {l_rate / c_rate:.2f}x (target >= 0.70x)")
+    if ceiling["rows"] != load["rows"]:
+        print(f"WARNING: row counts differ (ceiling {ceiling['rows']}, loaded {load['rows']})")
+
+
+if __name__ == "__main__":
+    main()

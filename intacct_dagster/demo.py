@@ -1,0 +1,258 @@
+"""`python -m intacct_dagster.demo`: load every Intacct table through the project's Definitions.
+
+With no Intacct credentials anywhere (env or .dlt/secrets.toml) it starts the built-in sandbox,
+says so loudly, and points the resource at it, so a fresh clone shows a real end-to-end load.
+With credentials it uses them and never falls back to the sandbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CREDENTIAL_VARS = (
+    "INTACCT_CLIENT_ID",
+    "INTACCT_CLIENT_SECRET",
+    "INTACCT_USERNAME",
+    "INTACCT_REFRESH_TOKEN",
+    "INTACCT_ACCESS_TOKEN",
+)
+SANDBOX_DUCKDB = "data/sandbox.duckdb"
+DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"  # = destination.DEFAULT_DUCKDB_PATH (kept import-free for --help)
+DAGSTER_YAML = """\
+# Written by `python -m intacct_dagster.demo`; edit freely (it is not overwritten).
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    # The Intacct assets and checks use pool `intacct`: one load at a time (Intacct API concurrency,
+    # DuckDB has a single writer). Same as `dagster instance concurrency set intacct 1`.
+    default_limit: 1
+"""
+
+DESCRIPTION = """\
+Load Sage Intacct data into DuckDB through the project's Dagster definitions.
+
+Credentials: if any of INTACCT_CLIENT_ID / INTACCT_CLIENT_SECRET / INTACCT_USERNAME /
+INTACCT_REFRESH_TOKEN / INTACCT_ACCESS_TOKEN is set (or .dlt/secrets.toml has [sources.intacct]
+credentials) the demo loads from real Intacct into INTACCT_DUCKDB_PATH (default data/warehouse.duckdb).
+Otherwise it starts the built-in Intacct sandbox on 127.0.0.1 and loads into data/sandbox.duckdb.
+"""
+
+EPILOG = """\
+examples:
+  python -m intacct_dagster.demo                  # sandbox (no credentials): load, then print tables
+  python -m intacct_dagster.demo --lines 100000   # bigger sandbox company
+  python -m intacct_dagster.demo --ui             # dagster dev on http://127.0.0.1:3000 (click Materialize)
+  INTACCT_CLIENT_ID=... INTACCT_CLIENT_SECRET=... INTACCT_USERNAME=ws_user@CO python -m intacct_dagster.demo
+"""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m intacct_dagster.demo",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--ui", action="store_true", help="start `dagster dev` instead of loading once")
+    p.add_argument("--port", type=int, default=3000, help="dagster dev web UI port (default 3000)")
+    p.add_argument("--sandbox", action="store_true", help="use the sandbox even if credentials are set")
+    p.add_argument("--lines", type=int, default=5000,
+                   help="sandbox size in journal-entry lines; other objects scale with it (default 5000)")
+    p.add_argument("--keep", action="store_true",
+                   help="sandbox: keep the previous data/sandbox.duckdb (default: start from an empty file)")
+    p.add_argument("--no-incremental", action="store_true",
+                   help="sandbox: skip the second run that shows an incremental load of changed records")
+    return p.parse_args(argv)
+
+
+def has_real_credentials() -> bool:
+    """True when the user configured Intacct credentials anywhere (then never use the sandbox)."""
+    if any(os.environ.get(v) for v in CREDENTIAL_VARS):
+        return True
+    try:
+        from intacct_dagster.intacct.settings import IntacctSettings
+
+        s = IntacctSettings.from_env()
+    except Exception:
+        return True  # something is configured but invalid: let the run report it, do not fall back
+    return any(getattr(s, f, None) for f in ("client_id", "client_secret", "refresh_token", "access_token"))
+
+
+def banner(lines: list[str]) -> None:
+    width = max(len(x) for x in lines) + 4
+    print("\n" + "#" * width)
+    for x in lines:
+        print(f"# {x.ljust(width - 4)} #")
+    print("#" * width + "\n", flush=True)
+
+
+def prepare_dagster_home() -> Path:
+    home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def start_sandbox(lines: int):
+    from intacct_dagster.sandbox import Sandbox
+
+    sb = Sandbox(lines=lines, seed=7)
+    sb.start()
+    return sb
+
+
+def sandbox_env(sb) -> dict[str, str]:
+    """Env vars that point the project (resource + destination) at a running sandbox."""
+    return {
+        "INTACCT_BASE_URL": sb.base_url,
+        "INTACCT_CLIENT_ID": sb.client_id,
+        "INTACCT_CLIENT_SECRET": sb.client_secret,
+        "INTACCT_USERNAME": sb.username,
+        "INTACCT_DESTINATION": "duckdb",  # never send sandbox rows to a real warehouse
+        "INTACCT_DUCKDB_PATH": str(Path(SANDBOX_DUCKDB).resolve()),
+    }
+
+
+def materialize_all():
+    """Run the project's `intacct_job` (all assets + checks) in-process on the local instance."""
+    from dagster import DagsterInstance
+
+    from intacct_dagster.definitions import build_definitions
+
+    job = build_definitions().resolve_job_def("intacct_job")
+    return job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False)
+
+
+def summarize(result) -> tuple[dict[str, int], list[str]]:
+    loaded: dict[str, int] = {}
+    for event in result.get_asset_materialization_events():
+        mat = event.materialization
+        value = mat.metadata.get("rows_loaded")
+        loaded[mat.asset_key.path[-1]] = int(value.value) if value is not None else 0
+    failed = [
+        f"{e.asset_key.to_user_string()}:{e.check_name}"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed
+    ]
+    return loaded, failed
+
+
+def print_tables(loaded: dict[str, int], runs_loaded: dict[str, int] | None = None) -> None:
+    """Print table, rows loaded by the run(s) and rows now in the destination."""
+    from intacct_dagster.destination import IntacctDestination
+
+    totals: dict[str, int | None] = {}
+    with IntacctDestination.from_env().sql_client() as client:
+        for table in loaded:
+            try:
+                totals[table] = int(
+                    client.execute_sql(f"SELECT count(*) FROM {client.make_qualified_table_name(table)}")[0][0]
+                )
+            except Exception:
+                totals[table] = None
+    headers = ["table", "rows loaded"] + (["2nd run"] if runs_loaded is not None else []) + ["rows in destination"]
+    rows = [
+        [t, str(n)] + ([str(runs_loaded.get(t, 0))] if runs_loaded is not None else [])
+        + ["-" if totals[t] is None else str(totals[t])]
+        for t, n in loaded.items()
+    ]
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    line = "  ".join("-" * w for w in widths)
+    print(line)
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print(line)
+    for r in rows:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+    print(line)
+
+
+def run_once(args: argparse.Namespace, sb) -> int:
+    t0 = time.monotonic()
+    result = materialize_all()
+    took = time.monotonic() - t0
+    loaded, failed = summarize(result)
+    if not result.success:
+        print(f"\nLoad FAILED after {took:.1f}s. See the error above; run id {result.run_id}.", file=sys.stderr)
+        return 1
+    print(f"\nLoaded {len(loaded)} Intacct tables in {took:.1f}s (run {result.run_id}).")
+    second: dict[str, int] | None = None
+    if sb is not None and not args.no_incremental:
+        changed = sb.modify("accounts-payable/vendor", 3)
+        print(f"Changed {len(changed)} vendors in the sandbox; running again (incremental) ...", flush=True)
+        t1 = time.monotonic()
+        result2 = materialize_all()
+        second, failed2 = summarize(result2)
+        failed += failed2
+        if not result2.success:
+            print("Second (incremental) run FAILED.", file=sys.stderr)
+            return 1
+        print(f"Incremental run took {time.monotonic() - t1:.1f}s.")
+    print_tables(loaded, second)
+    dest = os.environ.get("INTACCT_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)
+    if (os.environ.get("INTACCT_DESTINATION") or "duckdb") == "duckdb":
+        print(f"\nQuery it: duckdb {dest} \"SELECT * FROM intacct.vendors LIMIT 5\"")
+    if failed:
+        print(f"\nData checks FAILED: {', '.join(failed)}", file=sys.stderr)
+        return 2
+    print("All data checks passed (key unique/not null, journal entries balance).")
+    return 0
+
+
+def run_ui(args: argparse.Namespace) -> int:
+    """`dagster dev` in a subprocess; the sandbox (if any) keeps serving from this process."""
+    cmd = [sys.executable, "-m", "dagster", "dev", "-m", "intacct_dagster.definitions",
+           "--port", str(args.port), "--host", "127.0.0.1"]
+    print(f"Starting: {' '.join(cmd)}\nOpen http://127.0.0.1:{args.port}, then Assets -> Materialize all. Ctrl-C stops.",
+          flush=True)
+    proc = subprocess.Popen(cmd, env=os.environ.copy())
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        try:
+            return proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    home = prepare_dagster_home()
+    sb = None
+    if has_real_credentials() and not args.sandbox:
+        dest = os.environ.get("INTACCT_DESTINATION") or "duckdb"
+        where = os.environ.get("INTACCT_DUCKDB_PATH", DEFAULT_DUCKDB_PATH) if dest == "duckdb" else dest
+        print(f"Using REAL Sage Intacct credentials from your environment / .dlt/secrets.toml -> {where}", flush=True)
+    else:
+        sb = start_sandbox(args.lines)
+        os.environ.update(sandbox_env(sb))
+        db = Path(SANDBOX_DUCKDB)
+        if not args.keep and not args.ui:
+            for stale in (db, db.with_suffix(".duckdb.wal")):
+                stale.unlink(missing_ok=True)
+        banner([
+            "USING THE BUILT-IN INTACCT SANDBOX (no Intacct credentials found)",
+            f"sandbox API: {sb.base_url}  ({args.lines} journal-entry lines, fake data)",
+            f"destination: {db}",
+            "Set INTACCT_CLIENT_ID/INTACCT_CLIENT_SECRET/INTACCT_USERNAME to load real data.",
+        ])
+    print(f"DAGSTER_HOME={home}", flush=True)
+    try:
+        return run_ui(args) if args.ui else run_once(args, sb)
+    finally:
+        if sb is not None:
+            sb.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

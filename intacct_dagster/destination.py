@@ -1,0 +1,109 @@
+"""Where the data lands: a DuckDB file by default, any dlt destination by name.
+
+A separate resource from the Intacct connection because checks and queries need the destination
+but never Intacct credentials. Non-DuckDB destinations take their credentials from dlt's own
+config (`.dlt/secrets.toml` `[destination.postgres.credentials]` or `DESTINATION__POSTGRES__CREDENTIALS`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dlt
+from dagster import ConfigurableResource, Failure
+
+PIPELINE_NAME = "intacct"
+DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"
+
+DESTINATION_ENV_VARS: dict[str, str] = {
+    "destination": "INTACCT_DESTINATION",
+    "duckdb_path": "INTACCT_DUCKDB_PATH",
+    "dataset": "INTACCT_DATASET",
+    "pipelines_dir": "INTACCT_DLT_PIPELINES_DIR",
+}
+
+
+def configured_destination_name() -> str:
+    """Destination *name* for asset kinds at load time (config, not a secret)."""
+    return os.environ.get("INTACCT_DESTINATION") or "duckdb"
+
+
+class IntacctDestination(ConfigurableResource):
+    """dlt destination + dataset for the Intacct pipeline."""
+
+    destination: str = "duckdb"
+    # Not `intacct.duckdb`: DuckDB names the catalog after the file, and a catalog named like the
+    # dataset (`intacct`) makes `intacct.vendors` ambiguous for dlt's DDL and for users' SQL.
+    duckdb_path: str = DEFAULT_DUCKDB_PATH
+    dataset: str = "intacct"
+    pipelines_dir: str | None = None
+
+    @classmethod
+    def from_env(cls) -> IntacctDestination:
+        from intacct_dagster.resources import env_fields
+
+        return cls(**env_fields(DESTINATION_ENV_VARS))
+
+    @property
+    def is_duckdb(self) -> bool:
+        return self.destination == "duckdb"
+
+    def duckdb_file(self) -> Path:
+        return Path(self.duckdb_path).expanduser().resolve()
+
+    def dlt_destination(self):
+        """dlt destination object; DuckDB gets the file path, others resolve dlt config themselves."""
+        if self.is_duckdb:
+            path = self.duckdb_file()
+            if path.name.split(".")[0] == self.dataset:
+                raise Failure(
+                    description=(
+                        f"DuckDB file {path.name} has the same name as the dataset {self.dataset!r}: DuckDB "
+                        "would not know whether `{0}.<table>` means the catalog or the schema. Rename the "
+                        "file (INTACCT_DUCKDB_PATH) or the dataset (INTACCT_DATASET)."
+                    ).replace("{0}", self.dataset),
+                    allow_retries=False,
+                )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return dlt.destinations.duckdb(credentials=str(path))
+        return self.destination
+
+    def pipeline(self, pipelines_dir: str | None = None) -> dlt.Pipeline:
+        """A dlt pipeline bound to this destination.
+
+        Its working dir is scratch: dagster-dlt drops local state before each run and dlt restores
+        state (incremental cursors) and schemas from the destination's `_dlt_pipeline_state`.
+        """
+        return dlt.pipeline(
+            pipeline_name=PIPELINE_NAME,
+            destination=self.dlt_destination(),
+            dataset_name=self.dataset,
+            pipelines_dir=pipelines_dir or self.pipelines_dir,
+        )
+
+    @contextmanager
+    def run_pipeline(self) -> Iterator[dlt.Pipeline]:
+        """Pipeline with a private working dir for one run (unless INTACCT_DLT_PIPELINES_DIR is set).
+
+        A private dir means concurrent runs never share dlt's local files; nothing is lost because
+        the durable state lives in the destination.
+        """
+        if self.pipelines_dir:
+            yield self.pipeline()
+            return
+        scratch = tempfile.mkdtemp(prefix="intacct-dlt-")
+        try:
+            yield self.pipeline(pipelines_dir=scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    @contextmanager
+    def sql_client(self):
+        """SQL client on the dataset (used by asset checks and metadata); works for any SQL destination."""
+        with self.run_pipeline() as pipeline, pipeline.sql_client() as client:
+            yield client

@@ -1,0 +1,95 @@
+"""Which Intacct objects are loaded, under which table names, and how (incremental or full replace)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import IntacctConfigError
+
+AUDIT_CURSOR = "audit.modifiedDateTime"
+_TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class IntacctObject:
+    """One object: `name` is the resource and table name, `path` the `<app>/<object>` API path.
+
+    `cursor=None` means the object has no audit fields: it is reloaded in full (write disposition replace).
+    """
+
+    name: str
+    path: str
+    primary_key: str = "key"
+    cursor: str | None = AUDIT_CURSOR
+
+    @property
+    def incremental(self) -> bool:
+        return self.cursor is not None
+
+
+DEFAULT_OBJECTS: tuple[IntacctObject, ...] = (
+    IntacctObject("vendors", "accounts-payable/vendor"),
+    IntacctObject("customers", "accounts-receivable/customer"),
+    IntacctObject("gl_accounts", "general-ledger/account"),
+    IntacctObject("journal_entries", "general-ledger/journal-entry"),
+    IntacctObject("journal_entry_lines", "general-ledger/journal-entry-line"),
+    IntacctObject("departments", "company-config/department"),
+    IntacctObject("locations", "company-config/location"),
+    IntacctObject("classes", "company-config/class"),
+    IntacctObject("projects", "projects/project"),
+    IntacctObject("employees", "company-config/employee"),
+    IntacctObject("items", "inventory-control/item"),
+    IntacctObject("entities", "company-config/entity"),
+    IntacctObject("ap_bills", "accounts-payable/bill"),
+    IntacctObject("ap_bill_lines", "accounts-payable/bill-line"),
+    IntacctObject("ap_payments", "accounts-payable/payment"),
+    IntacctObject("ar_invoices", "accounts-receivable/invoice"),
+    IntacctObject("ar_invoice_lines", "accounts-receivable/invoice-line"),
+    IntacctObject("ar_payments", "accounts-receivable/payment"),
+    IntacctObject("ap_terms", "accounts-payable/term", cursor=None),
+    IntacctObject("project_budgets", "platform-apps/nsp::project_budget"),
+)
+DEFAULT_OBJECT_NAMES: tuple[str, ...] = tuple(o.name for o in DEFAULT_OBJECTS)
+
+
+def object_from_config(name: str, spec: Any) -> IntacctObject:
+    """An extra object from config: either a path string or a mapping {path, primary_key?, cursor?}.
+
+    A cursor of "" or "none" makes the object full-replace.
+    """
+    if not _TABLE_NAME.match(name):
+        raise IntacctConfigError(
+            f"extra_objects: table name {name!r} must be lowercase snake_case (letters, digits, underscores)")
+    if isinstance(spec, str):
+        path, primary_key, cursor = spec, "key", AUDIT_CURSOR
+    elif isinstance(spec, Mapping):
+        path = spec.get("path")
+        primary_key = spec.get("primary_key") or "key"
+        cursor = spec.get("cursor", AUDIT_CURSOR)
+        if isinstance(cursor, str) and cursor.strip().lower() in ("", "none"):
+            cursor = None
+    else:
+        raise IntacctConfigError(f"extra_objects.{name}: expected an object path string or a table")
+    if not isinstance(path, str) or "/" not in path:
+        raise IntacctConfigError(f"extra_objects.{name}: {path!r} is not an '<app>/<object>' path")
+    return IntacctObject(name, path.strip(), primary_key, cursor)
+
+
+def resolve_objects(names: Iterable[str] | None = None,
+                    extra: Mapping[str, Any] | None = None) -> list[IntacctObject]:
+    """Default objects (all, or those named) plus extra ones; extra entries override same-named defaults."""
+    catalog: dict[str, IntacctObject] = {o.name: o for o in DEFAULT_OBJECTS}
+    for name, spec in (extra or {}).items():
+        catalog[name] = object_from_config(name, spec)
+    if names is None:
+        wanted = list(DEFAULT_OBJECT_NAMES) + [n for n in (extra or {}) if n not in DEFAULT_OBJECT_NAMES]
+    else:
+        wanted = list(dict.fromkeys(names))
+        unknown = [n for n in wanted if n not in catalog]
+        if unknown:
+            raise IntacctConfigError(
+                f"unknown Intacct object(s) {unknown}; known: {sorted(catalog)} (add others via extra_objects)")
+    return [catalog[n] for n in wanted]

@@ -1,0 +1,286 @@
+"""The `intacct` dlt source: one resource per Intacct object, yielding pyarrow tables page by page.
+
+Calling `intacct_source(...)` does no I/O and needs no credentials; the client, token and model fetches
+happen when a resource is iterated. Credentials travel in a closure object, never as dlt arguments or state.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Literal
+
+import dlt
+import pyarrow as pa
+from dlt.extract.source import DltSource
+
+from .auth import TokenProvider, auth_from_settings
+from .catalog import IntacctObject, resolve_objects
+from .client import IntacctClient
+from .errors import IntacctConfigError
+from .keyset import MAX_PAGE_SIZE, KeysetQuery, iter_pages
+from .reconcile import delete_markers, destination_keys, source_keys
+from .schema import Column, arrow_schema, build_columns, dlt_columns, rows_to_table
+from .settings import IntacctSettings
+
+logger = logging.getLogger("intacct_dagster.intacct")
+
+Mode = Literal["incremental", "full", "reconcile_deletes"]
+MODES = ("incremental", "full", "reconcile_deletes")
+DEFAULT_LOOKBACK_S = 3600
+MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+class _Runtime:
+    """What resources share at run time: settings, token provider, one client, the model cache.
+
+    Built lazily on first use so defining the source needs no secrets; its repr shows none."""
+
+    def __init__(self, settings: IntacctSettings | None, auth: TokenProvider | None,
+                 client: IntacctClient | None, overrides: dict[str, Any]) -> None:
+        self._settings = settings
+        self._auth = auth
+        self._client = client
+        self._overrides = overrides
+        self._lock = threading.Lock()
+        self._models: dict[str, dict[str, Any]] = {}
+
+    def __repr__(self) -> str:
+        return "_Runtime(<intacct connection, built lazily>)"
+
+    def settings(self) -> IntacctSettings:
+        with self._lock:
+            if self._settings is None:
+                self._settings = IntacctSettings.from_env(**self._overrides)
+            else:
+                for name, value in self._overrides.items():
+                    if value is not None:
+                        setattr(self._settings, name, value)
+                self._overrides = {}
+            return self._settings
+
+    def client(self) -> IntacctClient:
+        if self._client is not None:
+            return self._client
+        settings = self.settings()
+        with self._lock:
+            if self._client is None:
+                auth = self._auth if self._auth is not None else auth_from_settings(settings)
+                self._client = IntacctClient(settings.base_url, auth, entity_id=settings.entity_id)
+            return self._client
+
+    def model(self, path: str) -> dict[str, Any]:
+        """One model call per object per source instance."""
+        with self._lock:
+            cached = self._models.get(path)
+        if cached is None:
+            cached = self.client().model(path)
+            with self._lock:
+                self._models[path] = cached
+        return cached
+
+
+def to_api_datetime(value: str | date | datetime | None) -> str | None:
+    """Normalise a start/end bound to the API's `YYYY-MM-DDTHH:MM:SSZ` (naive = UTC)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_api_datetime(text: str) -> datetime:
+    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+
+
+def _position_key(position: Mapping[str, Any]) -> tuple[datetime, int]:
+    key = str(position.get("key") or "0")
+    return _parse_api_datetime(str(position["modified"])), int(key) if key.isdigit() else 0
+
+
+def intacct_source(
+    objects: Sequence[str] | None = None,
+    extra_objects: Mapping[str, Any] | None = None,
+    settings: IntacctSettings | None = None,
+    auth: TokenProvider | None = None,
+    start_date: str | date | datetime | None = None,
+    end_date: str | date | datetime | None = None,
+    lookback_seconds: int | None = None,
+    page_size: int | None = None,
+    mode: Mode | None = None,
+    full_resync: bool | Sequence[str] | None = None,
+    entity_id: str | None = None,
+    include_private: bool | None = None,
+    base_url: str | None = None,
+    client: IntacctClient | None = None,
+) -> DltSource:
+    """Build the `intacct` dlt source (no network, no secrets needed until it runs).
+
+    Arguments left as None are read from dlt config `[sources.intacct]` (e.g. `extra_objects`, `start_date`,
+    `lookback_seconds`, `page_size`, `entity_id`), then defaults apply. Pass `auth` to share one
+    `TokenProvider` (e.g. from the Dagster resource), or `client` to share one `IntacctClient`.
+    `mode`: "incremental" (default), "full" (ignore cursors, then remove deleted rows) or
+    "reconcile_deletes" (incremental, then remove rows whose keys vanished at the source).
+    `full_resync`: True or a list of table names whose stored cursor is ignored this run.
+    """
+    runtime = _Runtime(settings, auth, client, {"entity_id": entity_id, "include_private": include_private,
+                                                 "base_url": base_url})
+    config_args = {
+        "objects": list(objects) if objects is not None else None,
+        "extra_objects": dict(extra_objects) if extra_objects is not None else None,
+        "start_date": to_api_datetime(start_date), "end_date": to_api_datetime(end_date),
+        "lookback_seconds": lookback_seconds, "page_size": page_size, "mode": mode,
+        "full_resync": full_resync if isinstance(full_resync, (bool, type(None))) else list(full_resync),
+        "entity_id": entity_id, "include_private": include_private, "base_url": base_url,
+    }
+    return _intacct(runtime=runtime, **{k: v for k, v in config_args.items() if v is not None})
+
+
+@dlt.source(name="intacct", section="intacct", max_table_nesting=0)
+def _intacct(
+    objects: list[str] | None = None,
+    extra_objects: dict[str, Any] | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    lookback_seconds: int | None = None,
+    page_size: int | None = None,
+    mode: str | None = None,
+    full_resync: Any = None,
+    entity_id: str | None = None,
+    include_private: bool | None = None,
+    base_url: str | None = None,
+    runtime: _Runtime | None = None,
+) -> list[Any]:
+    """Config-injected part of the source: only non-secret settings pass through dlt's injection."""
+    mode = mode or "incremental"
+    if mode not in MODES:
+        raise IntacctConfigError(f"mode must be one of {MODES}, got {mode!r}")
+    page_size = int(page_size or MAX_PAGE_SIZE)
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise IntacctConfigError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+    runtime = runtime or _Runtime(None, None, None, {})
+    if entity_id is not None or include_private is not None or base_url is not None:
+        # values from config.toml reach the runtime too (explicit arguments were already there)
+        for name, value in (("entity_id", entity_id), ("include_private", include_private), ("base_url", base_url)):
+            if value is not None and runtime._overrides.get(name) is None:
+                runtime._overrides[name] = value
+    resync: set[str] | bool = full_resync if isinstance(full_resync, bool) else set(full_resync or ())
+    options = _Options(
+        start=to_api_datetime(start_date), end=to_api_datetime(end_date),
+        lookback=timedelta(seconds=int(DEFAULT_LOOKBACK_S if lookback_seconds is None else lookback_seconds)),
+        page_size=page_size, mode=mode, resync=resync,
+    )
+    return [_make_resource(obj, runtime, options) for obj in resolve_objects(objects, extra_objects)]
+
+
+class _Options:
+    def __init__(self, start: str | None, end: str | None, lookback: timedelta, page_size: int, mode: str,
+                 resync: set[str] | bool) -> None:
+        self.start, self.end, self.lookback = start, end, lookback
+        self.page_size, self.mode, self.resync = page_size, mode, resync
+
+    def full_resync(self, name: str) -> bool:
+        return self.mode == "full" or self.resync is True or (isinstance(self.resync, set) and name in self.resync)
+
+
+def _make_resource(obj: IntacctObject, runtime: _Runtime, options: _Options) -> Any:
+    static_columns = {obj.primary_key: {"name": obj.primary_key, "data_type": "text", "nullable": False,
+                                        "primary_key": True}}
+    if obj.incremental:
+        static_columns.update(dlt_columns([], obj.primary_key))
+
+    def extract() -> Iterator[Any]:
+        yield from _extract(obj, runtime, options)
+
+    return dlt.resource(
+        extract, name=obj.name, table_name=obj.name,
+        write_disposition=MERGE if obj.incremental else "replace",
+        primary_key=obj.primary_key, columns=static_columns, max_table_nesting=0,
+    )()
+
+
+def _extract(obj: IntacctObject, runtime: _Runtime, options: _Options) -> Iterator[Any]:
+    """Scan one object; the cursor in resource state moves only after a page has been handed to dlt."""
+    client = runtime.client()
+    include_private = runtime.settings().include_private
+    model = runtime.model(obj.path)
+    columns = build_columns(model, obj.primary_key)
+    fields = [c.field for c in columns]
+    cursor = obj.cursor if obj.cursor and obj.cursor in fields else None
+    if obj.cursor and not cursor:
+        logger.warning("intacct: %s has no %s field; scanning all rows by key", obj.name, obj.cursor)
+    schema = arrow_schema(columns, obj.primary_key)
+    hints = dlt.mark.make_hints(columns=dlt_columns(columns, obj.primary_key, cursor, deletes=obj.incremental))
+    state = dlt.current.resource_state()
+    stored = state.get("cursor") if cursor else None
+    full = options.full_resync(obj.name)
+
+    query = KeysetQuery(obj.path, fields, key=obj.primary_key, cursor=cursor, upper=options.end if cursor else None,
+                        page_size=options.page_size, include_private=include_private)
+    if cursor:
+        if stored and not full:
+            if options.lookback.total_seconds() > 0:
+                lower = _parse_api_datetime(stored["modified"]) - options.lookback
+                query.lower = to_api_datetime(lower)
+            else:
+                query.after = (stored["modified"], str(stored["key"]))
+        else:
+            query.lower = options.start
+
+    markers: pa.Table | None = None
+    if obj.incremental and options.mode in ("full", "reconcile_deletes"):
+        markers = _deleted_rows(obj, runtime, client, include_private, options.page_size, columns[0])
+
+    logger.info("intacct: %s (%s): %s scan from %s", obj.name, obj.path,
+                "full" if (full or not stored) else "incremental",
+                query.after or query.lower or "the beginning")
+    first = True
+    total = 0
+    best = dict(stored) if stored and not full else None
+    for page_no, rows in enumerate(iter_pages(client.query, query), start=1):
+        table = rows_to_table(rows, columns, schema)
+        total += len(rows)
+        if first:
+            yield dlt.mark.with_hints(table, hints)
+            first = False
+        else:
+            yield table
+        # the page is now in dlt's hands: only now may the cursor move past it
+        if cursor and rows:
+            last = rows[-1]
+            position = {"modified": last[cursor], "key": str(last[obj.primary_key])}
+            if best is None or _position_key(position) > _position_key(best):
+                best = position
+            state["cursor"] = best
+        logger.info("intacct: %s page %d: %d rows (%d so far)", obj.name, page_no, len(rows), total)
+    if first:
+        yield dlt.mark.with_hints(schema.empty_table(), hints)
+    if markers is not None and markers.num_rows:
+        logger.info("intacct: %s: %d rows deleted at the source", obj.name, markers.num_rows)
+        yield markers
+    logger.info("intacct: %s done: %d rows", obj.name, total)
+
+
+def _deleted_rows(obj: IntacctObject, runtime: _Runtime, client: IntacctClient, include_private: bool,
+                  page_size: int, key_column: Column) -> pa.Table | None:
+    """Keys in the destination that the source no longer has. Read before this run's rows are loaded, so
+    a record created during the run can never be mistaken for a deleted one."""
+    try:
+        pipeline = dlt.current.pipeline()
+    except Exception:  # no active pipeline (e.g. iterating the resource directly)
+        pipeline = None
+    if pipeline is None:
+        logger.warning("intacct: %s: no active pipeline; cannot reconcile deletes", obj.name)
+        return None
+    dest = destination_keys(pipeline, obj.name, key_column.name)
+    if dest is None or len(dest) == 0:
+        return None
+    src = source_keys(client.query, obj.path, obj.primary_key, page_size, include_private)
+    return delete_markers(dest, src, key_column.name)

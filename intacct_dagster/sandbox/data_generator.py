@@ -1,0 +1,415 @@
+"""Deterministic, scalable fake accounting data for the sandbox.
+
+One knob, ``lines`` (journal-entry lines), sizes everything else. Same ``seed`` + same UTC day = same data:
+timestamps are anchored at today's UTC midnight (so ``created <= modified <= now`` always holds) and spread
+over the two years before it, with many rows sharing one ``modifiedDateTime`` second (import batches, lines of
+one entry) so that keyset pagination has ties to get right. Journal entries balance exactly (integer cents).
+The same row factories serve ``Sandbox.create``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from .store import Store, epoch_to_ordinal
+
+DAY = 86400
+SPAN_DAYS = 730
+USERS = ("ws_user", "jdoe", "asmith", "import_bot", "mlee")
+CITIES = [("San Jose", "US"), ("Austin", "US"), ("London", "GB"), ("Leeds", "GB"), ("Toronto", "CA"),
+          ("Vancouver", "CA"), ("Chicago", "US"), ("Boston", "US")]
+WORDS = ("Acme", "Global", "Summit", "Pioneer", "Blue", "River", "Northern", "Atlas", "Vertex", "Harbor",
+         "Granite", "Cedar", "Orbit", "Keystone", "Lumen", "Falcon", "Maple", "Quantum", "Silver", "Zenith")
+SUFFIX = ("Supply", "Logistics", "Consulting", "Systems", "Foods", "Partners", "Labs", "Industries", "Media",
+          "Holdings")
+LINE_TEXT = tuple(f"{a} {b}" for a in ("Accrual", "Reclass", "Payroll", "Rent", "Depreciation", "Revenue",
+                                         "Cost allocation", "Freight", "Utilities", "Prepaid")
+                  for b in ("- monthly", "- adjustment", "- Q close", "- correction", "entry"))
+ENTITIES = [("E1", "Sandbox US Inc.", "United States", "USD"), ("E2", "Sandbox UK Ltd", "United Kingdom", "GBP"),
+            ("E3", "Sandbox Canada Corp", "Canada", "CAD")]
+ACCOUNTS = [("1000", "Cash - Operating", "balanceSheet", "debit"), ("1010", "Cash - Payroll", "balanceSheet", "debit"),
+            ("1100", "Accounts Receivable", "balanceSheet", "debit"), ("1200", "Inventory", "balanceSheet", "debit"),
+            ("1300", "Prepaid Expenses", "balanceSheet", "debit"), ("1500", "Fixed Assets", "balanceSheet", "debit"),
+            ("1600", "Accumulated Depreciation", "balanceSheet", "credit"),
+            ("2000", "Accounts Payable", "balanceSheet", "credit"), ("2100", "Accrued Liabilities", "balanceSheet", "credit"),
+            ("2200", "Sales Tax Payable", "balanceSheet", "credit"), ("2500", "Long-term Debt", "balanceSheet", "credit"),
+            ("3000", "Common Stock", "balanceSheet", "credit"), ("3100", "Retained Earnings", "balanceSheet", "credit")]
+ACCOUNTS += [(str(4000 + 10 * i), f"Revenue - {w}", "incomeStatement", "credit") for i, w in enumerate(WORDS[:12])]
+ACCOUNTS += [(str(5000 + 10 * i), f"COGS - {w}", "incomeStatement", "debit") for i, w in enumerate(WORDS[:10])]
+ACCOUNTS += [(str(6000 + 10 * i), f"Expense - {w}", "incomeStatement", "debit") for i, w in enumerate(WORDS)]
+TERMS = [("Net 10", 10), ("Net 30", 30), ("Net 45", 45), ("Net 60", 60), ("Due on receipt", 0)]
+
+
+def scale(lines: int) -> dict[str, int]:
+    return {
+        "vendors": max(20, lines // 200), "customers": max(20, lines // 200),
+        "employees": max(15, lines // 1000), "projects": max(10, lines // 2000), "items": max(20, lines // 500),
+        "bills": max(30, lines // 20), "invoices": max(30, lines // 20),
+    }
+
+
+def utc_midnight_today() -> int:
+    today = dt.datetime.now(dt.timezone.utc).date()
+    return (today.toordinal() - dt.date(1970, 1, 1).toordinal()) * DAY
+
+
+class Generator:
+    def __init__(self, store: Store, seed: int, anchor: int):
+        self.store = store
+        self.rng = random.Random(seed)
+        self.anchor = anchor
+        self.t0 = anchor - SPAN_DAYS * DAY
+        self.grain = 1
+
+    # ------------------------------------------------------------------------------------------ helpers
+    def _audit(self, created: int, modified: int) -> dict:
+        r = self.rng.random
+        return {"audit.createdDateTime": created, "audit.modifiedDateTime": modified,
+                "audit.createdBy": USERS[int(r() * len(USERS))], "audit.modifiedBy": USERS[int(r() * len(USERS))]}
+
+    def _master_times(self) -> tuple[int, int]:
+        r = self.rng.random
+        created = self.t0 + int(r() * SPAN_DAYS * DAY * 0.5)
+        modified = created if r() < 0.4 else created + int(r() * (self.anchor - created))
+        return created, modified
+
+    def _master_entity(self) -> int:
+        r = self.rng.random
+        return int(r() * 3) if r() < 0.2 else -1
+
+    def _pick(self, path: str, allow_none: float = 0.0) -> int:
+        r = self.rng.random
+        if allow_none and r() < allow_none:
+            return -1
+        t = self.store.table(path)
+        for _ in range(8):
+            row = int(r() * t.n)
+            if t.alive[row]:
+                return row
+        rows = t.alive_rows()
+        return rows[int(r() * len(rows))] if rows else -1
+
+    def _name(self) -> str:
+        r = self.rng.random
+        return f"{WORDS[int(r() * len(WORDS))]} {WORDS[int(r() * len(WORDS))]} {SUFFIX[int(r() * len(SUFFIX))]}"
+
+    # ------------------------------------------------------------------------------------------ build
+    def build(self, lines: int) -> None:
+        s = scale(lines)
+        st = self.store
+        # ~3 documents per distinct audit second: many rows share a modifiedDateTime (keyset ties)
+        docs = lines // 4 + s["bills"] + s["invoices"]
+        self.grain = max(1, SPAN_DAYS * DAY * 3 // max(1, docs))
+        r = self.rng.random
+        for i, (eid, name, country, cur) in enumerate(ENTITIES):
+            st.table("company-config/entity").append({"id": eid, "name": name, "status": "active",
+                                                      "operatingCountry": country, "baseCurrency": cur,
+                                                      "description": f"Entity {i + 1}",
+                                                      **self._audit(self.t0, self.t0)})
+        for path, rows in (("accounts-payable/vendor-type", ["Supplier", "Contractor", "Utility", "Government"]),
+                           ("accounts-receivable/customer-type", ["Retail", "Wholesale", "Enterprise", "Public"]),
+                           ("general-ledger/journal", ["GJ", "APJ", "ARJ", "ADJ"])):
+            for v in rows:
+                st.table(path).append({"id": v, "name": f"{v} {'journal' if len(v) <= 3 else 'type'}"})
+        for name, days in TERMS:
+            st.table("accounts-payable/term").append({"id": name, "name": name, "status": "active",
+                                                      "description": f"Payment due in {days} days",
+                                                      "dueDays": days, "discountDays": 0 if days < 30 else 10,
+                                                      "discountPercent": 0.0 if days < 30 else 2.0})
+        for path, n in (("company-config/department", 12), ("company-config/location", 8),
+                        ("company-config/class", 6)):
+            for i in range(n):
+                self.create_row(path, i)
+        for _ in range(len(ACCOUNTS)):
+            self.create_row("general-ledger/account")
+        for _ in range(s["employees"]):
+            self.create_row("company-config/employee")
+        for _ in range(s["vendors"]):
+            self.create_row("accounts-payable/vendor")
+        for _ in range(s["customers"]):
+            self.create_row("accounts-receivable/customer")
+        for _ in range(s["items"]):
+            self.create_row("inventory-control/item")
+        for _ in range(s["projects"]):
+            self.create_row("projects/project")
+        for _ in range(s["projects"] * 2):
+            self.create_row("platform-apps/nsp::project_budget")
+        for _ in range(s["bills"]):
+            self.create_doc("accounts-payable/bill")
+            if r() < 0.7:
+                self.create_row("accounts-payable/payment")
+        for _ in range(s["invoices"]):
+            self.create_doc("accounts-receivable/invoice")
+            if r() < 0.7:
+                self.create_row("accounts-receivable/payment")
+        self.create_entries(lines, bulk=True)
+
+    # ------------------------------------------------------------------------------------------ rows
+    def _txn_meta(self, now: int | None) -> dict:
+        """created/modified/entity/private for a transaction row; ``now`` given = created just now."""
+        r = self.rng.random
+        if now is None:
+            # import batches: ~1 distinct second per 3 documents
+            g = self.grain
+            created = self.t0 + int(r() * SPAN_DAYS * DAY) // g * g
+            modified = created if r() < 0.6 else min(self.anchor, created + int(r() * 90 * DAY) // g * g)
+        else:
+            created = modified = now
+        ent = int(r() * 3)
+        return {"created": created, "modified": modified, "entity": ent, "private": r() < 0.05}
+
+    def create_row(self, path: str, i: int | None = None, now: int | None = None) -> int:
+        """Append one generated record of a non-document object; returns its row."""
+        st = self.store
+        t = st.table(path)
+        r = self.rng.random
+        n = t.n
+        if now is None:
+            created, modified = self._master_times()
+        else:
+            created = modified = now
+        rec: dict = {"status": "active" if r() < 0.9 else "inactive", "description": None}
+        if path != "accounts-payable/term":
+            rec.update(self._audit(created, modified))
+        if t.odef.has_entity:
+            rec["entity"] = self._master_entity()
+        city, country = CITIES[int(r() * len(CITIES))]
+        if path == "company-config/department":
+            rec.update(id=f"D{100 + n * 10}", name=f"{WORDS[n % len(WORDS)]} Department {n + 1}",
+                       reportTitle=f"Dept {n + 1}", parent=(0 if n > 0 and r() < 0.5 else -1), entity=-1)
+        elif path == "company-config/location":
+            rec.update(id=f"L{n + 1:02d}", name=f"{city} Office {n + 1}", entity=n % 3 if n < 6 else -1)
+            rec["contacts.primary.mailingAddress.city"] = city
+            rec["contacts.primary.mailingAddress.country"] = country
+        elif path == "company-config/class":
+            rec.update(id=f"C{n + 1:02d}", name=f"Class {WORDS[n % len(WORDS)]}", entity=-1)
+        elif path == "general-ledger/account":
+            aid, name, atype, nb = ACCOUNTS[n] if n < len(ACCOUNTS) else (str(9000 + n), f"Account {n}", "balanceSheet", "debit")
+            rec.update(id=aid, name=name, accountType=atype, normalBalance=nb,
+                       closingType="closingAccount" if atype == "incomeStatement" else "nonClosingAccount",
+                       isTaxable=r() < 0.2, entity=-1, status="active")
+        elif path == "company-config/employee":
+            rec.update(id=f"EMP-{n + 1:04d}", name=self._name().rsplit(" ", 1)[0], startDate=epoch_to_ordinal(created),
+                       jobTitle=("Accountant", "Engineer", "Manager", "Analyst")[n % 4],
+                       isPlaceholderResource=False, department=self._pick("company-config/department"),
+                       location=self._pick("company-config/location"))
+        elif path in ("accounts-payable/vendor", "accounts-receivable/customer"):
+            is_vendor = path.endswith("vendor")
+            name = self._name()
+            slug = name.lower().replace(" ", "")[:18]
+            rec.update(id=f"{'VEND' if is_vendor else 'CUST'}-{n + 1:05d}", name=name,
+                       creditLimit=int(r() * 50_000) * 100, totalDue=int(r() * 2_000_000), isOnHold=r() < 0.05,
+                       notes=None)
+            rec["contacts.default.email1"] = f"ap@{slug}.example.com"
+            rec["contacts.default.phone1"] = f"+1-555-{int(r() * 9000) + 1000}"
+            rec["contacts.default.mailingAddress.city"] = city
+            rec["contacts.default.mailingAddress.country"] = country
+            rec["nsp::APPROVED_ON"] = epoch_to_ordinal(created) if r() < 0.7 else None
+            if is_vendor:
+                rec.update(taxId=f"{int(r() * 90) + 10}-{int(r() * 9000000) + 1000000}", isOneTimeUse=r() < 0.02,
+                           billingType="openItem" if r() < 0.8 else "balanceForward",
+                           vendorType=self._pick("accounts-payable/vendor-type"),
+                           paymentTerm=self._pick("accounts-payable/term"))
+                rec["nsp::REBATE_PCT"] = round(r() * 5, 2) if r() < 0.5 else None
+            else:
+                rec.update(customerType=self._pick("accounts-receivable/customer-type"),
+                           term=self._pick("accounts-payable/term"))
+                rec["nsp::CUSTOMER_SEGMENT"] = ("SMB", "Mid-Market", "Enterprise", None)[int(r() * 4)]
+        elif path == "inventory-control/item":
+            cost = int(r() * 50_000) + 100
+            rec.update(id=f"ITEM-{n + 1:05d}", name=f"{WORDS[n % len(WORDS)]} {('Widget', 'Service', 'Kit', 'Part')[n % 4]} {n + 1}",
+                       itemType=("inventory", "nonInventory", "service")[n % 3], standardCost=cost,
+                       basePrice=cost * 3 // 2, unitOfMeasure=("Each", "Hour", "Box")[n % 3], isTaxable=r() < 0.5)
+        elif path == "projects/project":
+            start = epoch_to_ordinal(created)
+            rec.update(id=f"PRJ-{n + 1:04d}", name=f"{self._name()} rollout", startDate=start,
+                       endDate=start + int(r() * 365) + 30, budgetedBillingAmount=int(r() * 10_000_000),
+                       projectStatus=("notStarted", "inProgress", "onHold", "completed")[int(r() * 4)],
+                       customer=self._pick("accounts-receivable/customer"),
+                       department=self._pick("company-config/department"),
+                       location=self._pick("company-config/location"))
+        elif path == "platform-apps/nsp::project_budget":
+            rec.pop("status")
+            rec.update(name=f"Budget {n + 1}", fiscalYear=2024 + int(r() * 3), budgetAmount=int(r() * 5_000_000),
+                       approved=r() < 0.6, project=self._pick("projects/project"), entity=-1)
+        elif path in ("accounts-payable/payment", "accounts-receivable/payment"):
+            return self._create_payment(path, now)
+        elif path == "general-ledger/journal-entry-line":
+            return self.create_entries(2, bulk=False, now=now)[0]
+        elif path == "general-ledger/journal-entry":
+            return self.create_entries(3, bulk=False, now=now, return_entries=True)[0]
+        elif path in ("accounts-payable/bill", "accounts-receivable/invoice"):
+            return self.create_doc(path, now)
+        elif path in ("accounts-payable/bill-line", "accounts-receivable/invoice-line"):
+            return self.create_doc(path.rsplit("-", 1)[0], now, return_lines=True)
+        if "status" in t.cols and rec.get("status") is None:
+            rec["status"] = "active"
+        return t.append(rec)
+
+    def _create_payment(self, path: str, now: int | None) -> int:
+        r = self.rng.random
+        ap = path.startswith("accounts-payable")
+        doc_path = "accounts-payable/bill" if ap else "accounts-receivable/invoice"
+        doc = self.store.table(doc_path)
+        drow = self._pick(doc_path)
+        meta = self._txn_meta(now)
+        created = max(meta["created"], doc.cols["audit.createdDateTime"][drow]) if now is None else now
+        modified = max(created, meta["modified"]) if now is None else now
+        if now is None:
+            modified = min(modified, self.anchor)
+            created = min(created, modified)
+        amount = doc.cols["totalTxnAmount"][drow] // (1 if r() < 0.7 else 2)
+        party = "vendor" if ap else "customer"
+        rec = {"id": None, "documentNumber": f"{'CHK' if ap else 'RCPT'}-{int(r() * 900000) + 100000}",
+               "paymentMethod": ("printedCheck", "ach", "creditCard", "cash")[int(r() * 4)],
+               "txnAmount": amount, "baseAmount": amount, "state": "complete" if r() < 0.9 else "approved",
+               "description": f"Payment for {doc.cols['id'][drow]}",
+               "currency.baseCurrency": doc.cols["currency.baseCurrency"][drow],
+               "currency.txnCurrency": doc.cols["currency.txnCurrency"][drow],
+               party: doc.cols[party][drow], ("bill" if ap else "invoice"): drow,
+               "entity": doc.cols["entity"][drow], "__private": doc.private[drow],
+               ("paymentDate" if ap else "receiptDate"): epoch_to_ordinal(created), **self._audit(created, modified)}
+        t = self.store.table(path)
+        rec["id"] = f"{'APP' if ap else 'ARP'}-{t.n + 1:06d}"
+        return t.append(rec)
+
+    def create_doc(self, path: str, now: int | None = None, return_lines: bool = False) -> int:
+        """A bill or invoice with 1-4 lines; totals = sum of lines."""
+        r = self.rng.random
+        ap = path == "accounts-payable/bill"
+        line_path = path + "-line"
+        st = self.store
+        doc, lines = st.table(path), st.table(line_path)
+        meta = self._txn_meta(now)
+        ent = meta["entity"]
+        cur = ENTITIES[ent][3]
+        row = doc.n
+        k = 1 + int(r() * 4)
+        amounts = [int(r() * 500_000) + 500 for _ in range(k)]
+        total = sum(amounts)
+        date = epoch_to_ordinal(meta["created"])
+        party = "vendor" if ap else "customer"
+        term = self._pick("accounts-payable/term")
+        number = f"{'BILL' if ap else 'INV'}-{row + 1:06d}"
+        paid = r()
+        rec = {"id": number, party: self._pick(f"accounts-{'payable' if ap else 'receivable'}/{party}"), "term": term,
+               ("billNumber" if ap else "invoiceNumber"): number, ("createdDate" if ap else "invoiceDate"): date,
+               "dueDate": date + 30, "totalTxnAmount": total, "totalBaseAmount": total,
+               "totalTxnAmountDue": 0 if paid < 0.5 else total, "state": "paid" if paid < 0.5 else "posted",
+               "description": f"{'Bill from' if ap else 'Invoice to'} {party} {number}",
+               "currency.baseCurrency": cur, "currency.txnCurrency": cur, "entity": ent,
+               "__private": meta["private"], **self._audit(meta["created"], meta["modified"])}
+        if ap:
+            rec["postingDate"] = date
+        else:
+            rec["project"] = self._pick("projects/project", allow_none=0.6)
+        doc.append(rec)
+        first_line = None
+        for i, amt in enumerate(amounts):
+            lrec = {"id": None, path.rsplit("/", 1)[1]: row, "lineNumber": i + 1, "txnAmount": amt, "baseAmount": amt,
+                    "description": LINE_TEXT[int(r() * len(LINE_TEXT))],
+                    "glAccount": self._pick("general-ledger/account"),
+                    "dimensions.department": self._pick("company-config/department", 0.1),
+                    "dimensions.location": self._pick("company-config/location", 0.05),
+                    "dimensions.project": self._pick("projects/project", 0.7),
+                    "dimensions.item": self._pick("inventory-control/item", 0.6),
+                    "entity": ent, "__private": meta["private"], **self._audit(meta["created"], meta["modified"])}
+            if ap:
+                lrec["dimensions.class"] = self._pick("company-config/class", 0.5)
+            else:
+                lrec["dimensions.customer"] = rec["customer"]
+            lrec["id"] = str(lines.n + 1)
+            lr = lines.append(lrec)
+            if first_line is None:
+                first_line = lr
+        return first_line if return_lines else row
+
+    def create_entries(self, n_lines: int, bulk: bool, now: int | None = None,
+                       return_entries: bool = False) -> list[int]:
+        """Balanced journal entries totalling ``n_lines`` lines (2-6 per entry). Returns line rows (or entry rows)."""
+        st = self.store
+        je, jl = st.table("general-ledger/journal-entry"), st.table("general-ledger/journal-entry-line")
+        rng = self.rng
+        r = rng.random
+        c = jl.cols
+        c_je, c_no, c_tt, c_ta, c_ba = (c["journalEntry"], c["lineNumber"], c["txnType"], c["txnAmount"],
+                                        c["baseAmount"])
+        c_ed, c_desc, c_doc, c_state, c_bill = (c["entryDate"], c["description"], c["documentId"], c["state"],
+                                                c["isBillable"])
+        c_bc, c_tc, c_xr, c_cc, c_ap = (c["currency.baseCurrency"], c["currency.txnCurrency"],
+                                        c["currency.exchangeRate"], c["nsp::COST_CENTER_CODE"], c["nsp::APPROVED_ON"])
+        c_gl, c_ent = c["glAccount"], c["entity"]
+        dims = [(c[f"dimensions.{d}"], st.table(p).n, p_none) for d, p, p_none in (
+            ("department", "company-config/department", 0.1), ("location", "company-config/location", 0.05),
+            ("class", "company-config/class", 0.6), ("project", "projects/project", 0.75),
+            ("vendor", "accounts-payable/vendor", 0.8), ("customer", "accounts-receivable/customer", 0.8),
+            ("employee", "company-config/employee", 0.9), ("item", "inventory-control/item", 0.9))]
+        c_cr, c_mo, c_cb, c_mb = (c["audit.createdDateTime"], c["audit.modifiedDateTime"], c["audit.createdBy"],
+                                  c["audit.modifiedBy"])
+        n_acc = st.table("general-ledger/account").n
+        cost_centers = ("CC-100", "CC-200", "CC-300", "CC-400", None, None)
+        journals = ("GJ", "APJ", "ARJ", "ADJ")
+        line_rows: list[int] = []
+        entry_rows: list[int] = []
+        private: list[int] = []
+        remaining = n_lines
+        while remaining > 0:
+            k = 2 + int(r() * 5)
+            k = min(k, remaining)
+            if remaining - k == 1:
+                k += 1
+            if k < 2:
+                k = 2
+            remaining -= k
+            meta = self._txn_meta(now)
+            ent, created, modified, priv = meta["entity"], meta["created"], meta["modified"], meta["private"]
+            cur = ENTITIES[ent][3]
+            posting = epoch_to_ordinal(created) - int(r() * 5)
+            state = "posted" if r() < 0.92 else "draft"
+            erow = je.n
+            by_c, by_m = USERS[int(r() * 5)], USERS[int(r() * 5)]
+            je.append({"txnNumber": erow + 1, "postingDate": posting, "description": LINE_TEXT[int(r() * 50)],
+                       "referenceNumber": f"REF-{int(r() * 1_000_000):06d}" if r() < 0.5 else None, "state": state,
+                       "moduleName": "2.GL", "journal": int(r() * len(journals)), "entity": ent, "__private": priv,
+                       "audit.createdDateTime": created, "audit.modifiedDateTime": modified,
+                       "audit.createdBy": by_c, "audit.modifiedBy": by_m})
+            entry_rows.append(erow)
+            total = int(r() * 1_000_000) + 1000
+            nd = k // 2
+            for side, m in (("debit", nd), ("credit", k - nd)):
+                ws = [1.0 + r() for _ in range(m)]
+                sw = sum(ws)
+                parts = [int(total * w / sw) for w in ws]
+                parts[-1] += total - sum(parts)
+                for amt in parts:
+                    line_rows.append(len(c_je))
+                    c_je.append(erow)
+                    c_no.append(len(line_rows))
+                    c_tt.append(side)
+                    c_ta.append(amt)
+                    c_ba.append(amt)
+                    c_ed.append(posting)
+                    c_desc.append(LINE_TEXT[int(r() * 50)])
+                    c_doc.append(None)
+                    c_state.append(state)
+                    c_bill.append(r() < 0.05)
+                    c_bc.append(cur)
+                    c_tc.append(cur)
+                    c_xr.append(1.0)
+                    c_cc.append(cost_centers[int(r() * 6)])
+                    c_ap.append(posting + 1 if r() < 0.3 else 0)
+                    c_gl.append(int(r() * n_acc))
+                    for col, nrows, p_none in dims:
+                        col.append(-1 if r() < p_none else int(r() * nrows))
+                    c_ent.append(ent)
+                    c_cr.append(created)
+                    c_mo.append(modified)
+                    c_cb.append(by_c)
+                    c_mb.append(by_m)
+                    private.append(priv)
+            # line numbers restart per entry
+            for i, lr in enumerate(line_rows[-k:]):
+                c_no[lr] = i + 1
+        jl.commit_bulk(private)
+        return entry_rows if return_entries else line_rows

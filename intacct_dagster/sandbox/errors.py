@@ -1,0 +1,64 @@
+"""Error bodies in the shapes the real API uses (so clients exercise their real error handling).
+
+* REST errors (validation, not found): ``{"ia::result": {"ia::error": {...}}, "ia::meta": {...}}`` -- the
+  OpenAPI ``error-response`` shape (Sage also documents ``ia::meta`` at top level; we send that).
+* Gateway errors (``GW-00xx``) and ``tokenInvalid``: top-level ``{"ia::error": {...}}`` as seen live.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+
+def support_id() -> str:
+    return base64.urlsafe_b64encode(os.urandom(18)).decode().replace("-", "%7E")
+
+
+def request_id() -> str:
+    return os.urandom(4).hex().upper() + ":" + os.urandom(2).hex().upper() + "_" + os.urandom(4).hex().upper()
+
+
+def _info(message_id: str, placeholders: dict | None = None) -> dict:
+    return {"messageId": message_id, "placeholders": placeholders or {}, "propertySet": {}}
+
+
+def rest_error(code: str, message: str, error_id: str, message_id: str, details: list | None = None,
+               placeholders: dict | None = None) -> dict:
+    err = {"code": code, "message": message, "errorId": error_id, "additionalInfo": _info(message_id, placeholders),
+           "supportId": support_id()}
+    if details:
+        err["details"] = details
+    return {"ia::result": {"ia::error": err}, "ia::meta": {"totalCount": 1, "totalSuccess": 0, "totalError": 1}}
+
+
+def detail(message: str, target: str, error_id: str = "REST-1043", message_id: str = "IA.NOT_A_VALID_FIELD") -> dict:
+    return {"code": "invalidRequest", "message": message, "errorId": error_id, "target": target,
+            "additionalInfo": _info(message_id, {"FIELD": target} if target else {})}
+
+
+def invalid_request(details: list[dict]) -> dict:
+    return rest_error("invalidRequest", "Payload contains errors", "REST-1064", "IA.PAYLOAD_CONTAINS_ERRORS", details)
+
+
+def not_found(message: str, target: str = "") -> dict:
+    return rest_error("notFound", message, "REST-1066", "IA.REQUESTED_RESOURCE_NOT_FOUND",
+                      [detail(message, target, "REST-1066", "IA.REQUESTED_RESOURCE_NOT_FOUND")] if target else None)
+
+
+def gateway_error(code: str, message: str) -> dict:
+    return {"ia::error": {"code": code, "message": message, "details": {"requestId": request_id()}}}
+
+
+def token_invalid() -> dict:
+    return {"ia::error": {"code": "tokenInvalid", "message": "Token is not valid", "errorId": "REST-2102",
+                          "additionalInfo": _info("IA.TOKEN_IS_INVALID"), "supportId": support_id()}}
+
+
+def token_invalid_400() -> dict:
+    return rest_error("invalidRequest", "Invalid token: The token is not valid", "REST-2102", "IA.TOKEN_IS_INVALID")
+
+
+def internal_error() -> dict:
+    return rest_error("operationFailed", "Internal error, contact support quoting the supportId", "REST-1001",
+                      "IA.INTERNAL_ERROR")

@@ -1,0 +1,382 @@
+"""Columnar in-memory storage for sandbox objects, plus typed accessors for flat dotted field names.
+
+Rows are never held as dicts: each column is a compact ``array`` (or a list of shared strings), so 1M journal
+entry lines fit in ~150 MB. A row's ``key`` is ``row index + 1`` (keys are never reused); deleted rows stay in
+place with ``alive[row] = 0``. API values (decimal strings, ``YYYY-MM-DD``, ``...Z``) are produced only when
+serving, column by column, which is what makes 4000-row pages cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from array import array
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+import orjson
+
+from .object_defs import OBJECTS, OBJECTS_BY_PATH, Field, ObjectDef, Ref
+
+NULL_INT = -(2**63)
+_ARRAY_KINDS = {"money": "q", "integer": "q", "datetime": "q", "date": "i"}
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def fmt_money(cents: int) -> str:
+    if cents < 0:
+        return "-" + fmt_money(-cents)
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def parse_money(value) -> Decimal:
+    """Decimal amount (in cents) for a money filter value; raises ValueError when not a number."""
+    try:
+        d = Decimal(str(value).strip())
+    except Exception as exc:  # decimal.InvalidOperation
+        raise ValueError(f"{value!r} is not a decimal") from exc
+    if not d.is_finite():
+        raise ValueError(f"{value!r} is not a decimal")
+    return d * 100
+
+
+_date_cache: dict[int, str] = {}
+_dt_cache: dict[int, str] = {}
+_dt_frag_cache: dict[int, str] = {}
+
+
+def fmt_date(ordinal: int) -> str:
+    s = _date_cache.get(ordinal)
+    if s is None:
+        s = _date_cache[ordinal] = dt.date.fromordinal(ordinal).isoformat()
+    return s
+
+
+def fmt_datetime(epoch: int) -> str:
+    s = _dt_cache.get(epoch)
+    if s is None:
+        s = dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if len(_dt_cache) < 2_000_000:
+            _dt_cache[epoch] = s
+    return s
+
+
+def date_to_ordinal(value: str) -> int:
+    return dt.date.fromisoformat(value[:10]).toordinal()
+
+
+def parse_datetime(value: str) -> float:
+    """Epoch seconds for an ISO-8601 date-time (``Z``/offset/naive=UTC) or a bare date."""
+    s = value.strip()
+    if len(s) == 10:
+        d = dt.date.fromisoformat(s)
+        return (d.toordinal() - _EPOCH_ORDINAL) * 86400.0
+    if s.endswith(("Z", "z")):
+        s = s[:-1] + "+00:00"
+    t = dt.datetime.fromisoformat(s)
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    return t.timestamp()
+
+
+def epoch_to_ordinal(epoch: int) -> int:
+    return epoch // 86400 + _EPOCH_ORDINAL
+
+
+_frag_cache: dict = {None: "null"}
+_FRAG_CACHE_MAX = 1_000_000
+
+
+def jstr(s) -> str:
+    """JSON text for a str (or None), memoised: most strings repeat (ids, names, enums, descriptions)."""
+    f = _frag_cache.get(s)
+    if f is None:
+        f = orjson.dumps(s).decode()
+        if len(_frag_cache) < _FRAG_CACHE_MAX:
+            _frag_cache[s] = f
+    return f
+
+
+def _frag_from_render(render: Callable) -> Callable:
+    return lambda rows: [orjson.dumps(v).decode() for v in render(rows)]
+
+
+class Accessor:
+    """How to read one flat field of one object: raw (comparable) values, API values and JSON text.
+
+    ``frag`` produces the JSON text of each value directly; the query service glues those into the response
+    body without building a dict per row (the hot path of bulk extraction)."""
+
+    __slots__ = ("name", "kind", "raw", "render", "enum", "frag")
+
+    def __init__(self, name: str, kind: str, raw: Callable, render: Callable, enum: tuple = (),
+                 frag: Callable | None = None):
+        self.name = name
+        self.kind = kind  # key|string|enum|money|date|datetime|integer|number|boolean|href
+        self.raw = raw  # rows -> list of comparable python values (None for null)
+        self.render = render  # rows -> list of API values
+        self.enum = enum
+        self.frag = frag or _frag_from_render(render)  # rows -> list of JSON texts
+
+
+class Table:
+    """One object's rows, column-wise."""
+
+    def __init__(self, odef: ObjectDef):
+        self.odef = odef
+        self.path = odef.path
+        self.cols: dict[str, Sequence] = {}
+        for f in odef.all_fields:
+            if f.kind == "key" or (f.name == "id" and odef.id_is_key):
+                continue
+            self.cols[f.name] = array(_ARRAY_KINDS[f.kind]) if f.kind in _ARRAY_KINDS else []
+        for r in odef.all_refs:
+            self.cols[r.name] = array("i")
+        self.alive = bytearray()
+        self.private = bytearray()
+        self.version = 0
+        self.n = 0
+        self.ref_names = frozenset(r.name for r in odef.all_refs)
+
+    # -- writing -------------------------------------------------------------------------------------------
+    def append(self, values: dict) -> int:
+        """Append one row (raw storage values; missing columns get null). Returns the row index."""
+        for name, col in self.cols.items():
+            v = values.get(name)
+            if isinstance(col, array):
+                if v is None:
+                    v = -1 if name in self.ref_names else (0 if col.typecode == "i" else NULL_INT)
+                col.append(v)
+            else:
+                col.append(v)
+        self.alive.append(1)
+        self.private.append(1 if values.get("__private") else 0)
+        self.n += 1
+        self.version += 1
+        return self.n - 1
+
+    def commit_bulk(self, private: Sequence[int]) -> None:
+        """Account for rows appended directly to the columns (fast bulk path)."""
+        added = len(private)
+        self.alive.extend(b"\x01" * added)
+        self.private.extend(bytes(private))
+        self.n += added
+        self.version += 1
+        for name, col in self.cols.items():
+            assert len(col) == self.n, (self.path, name, len(col), self.n)
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def alive_rows(self) -> list[int]:
+        alive = self.alive
+        return [i for i in range(self.n) if alive[i]]
+
+    def row_of_key(self, key: str) -> int | None:
+        if not key.isdigit():
+            return None
+        row = int(key) - 1
+        if 0 <= row < self.n and self.alive[row]:
+            return row
+        return None
+
+
+class Store:
+    """All tables, addressable by object path, with accessor resolution for dotted names."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, Table] = {o.path: Table(o) for o in OBJECTS}
+        self._accessors: dict[tuple[str, str], Accessor | None] = {}
+
+    def table(self, path: str) -> Table:
+        return self.tables[path]
+
+    # field name lists ---------------------------------------------------------------------------------------
+    def model_field_names(self, path: str) -> list[str]:
+        """Every queryable flat field of an object, in model order (scalar fields, then refs)."""
+        odef = OBJECTS_BY_PATH[path]
+        names = [f.name for f in odef.all_fields]
+        for r in odef.all_refs:
+            names += [f"{r.name}.{s}" for s in r.fields]
+        return names
+
+    def accessor(self, path: str, name: str) -> Accessor | None:
+        k = (path, name)
+        if k not in self._accessors:
+            self._accessors[k] = self._build_accessor(path, name)
+        return self._accessors[k]
+
+    def _build_accessor(self, path: str, name: str) -> Accessor | None:
+        t = self.tables[path]
+        odef = t.odef
+        if name == "href":
+            prefix = f"/objects/{path}/"
+            fn = lambda rows: [prefix + str(r + 1) for r in rows]  # noqa: E731
+            tmpl = jstr(prefix)[:-1] + '%d"'
+            return Accessor(name, "href", fn, fn, frag=lambda rows: [tmpl % (r + 1) for r in rows])
+        for f in odef.all_fields:
+            if f.name == name:
+                return self._field_accessor(t, f)
+        for r in odef.all_refs:
+            if name.startswith(r.name + ".") and name[len(r.name) + 1 :] in r.fields:
+                return self._ref_accessor(t, r, name[len(r.name) + 1 :], name)
+        return None
+
+    def _field_accessor(self, t: Table, f: Field) -> Accessor:
+        name, kind = f.name, f.kind
+        key_frag = lambda rows: [f'"{r + 1}"' for r in rows]  # noqa: E731
+        if kind == "key":
+            return Accessor(name, "key", lambda rows: [r + 1 for r in rows], lambda rows: [str(r + 1) for r in rows],
+                            frag=key_frag)
+        if name == "id" and t.odef.id_is_key:
+            fn = lambda rows: [str(r + 1) for r in rows]  # noqa: E731
+            return Accessor(name, "string", fn, fn, frag=key_frag)
+        col = t.cols[name]
+        if kind in ("money", "integer", "datetime"):
+            raw = lambda rows, c=col, N=NULL_INT: [None if (v := c[r]) == N else v for r in rows]  # noqa: E731
+            frag = None
+            if kind == "money":
+                render = lambda rows, c=col, N=NULL_INT, f=fmt_money: [None if (v := c[r]) == N else f(v) for r in rows]  # noqa: E731
+
+                def frag(rows, c=col, N=NULL_INT, f=fmt_money):
+                    return [f'"{v // 100}.{v % 100:02d}"' if (v := c[r]) >= 0 else
+                            ("null" if v == N else '"' + f(v) + '"') for r in rows]
+            elif kind == "datetime":
+                def frag(rows, c=col, N=NULL_INT, cache=_dt_frag_cache, f=fmt_datetime):
+                    out = []
+                    ap = out.append
+                    get = cache.get
+                    for r in rows:
+                        v = c[r]
+                        s = get(v)
+                        if s is None:
+                            s = "null" if v == N else '"' + f(v) + '"'
+                            if len(cache) < 2_000_000:
+                                cache[v] = s
+                        ap(s)
+                    return out
+
+                def render(rows, c=col, N=NULL_INT, cache=_dt_cache, f=fmt_datetime):
+                    out = []
+                    ap = out.append
+                    get = cache.get
+                    for r in rows:
+                        v = c[r]
+                        if v == N:
+                            ap(None)
+                        else:
+                            s = get(v)
+                            ap(s if s is not None else f(v))
+                    return out
+            else:
+                render = raw
+                frag = lambda rows, c=col, N=NULL_INT: [str(v) if (v := c[r]) != N else "null" for r in rows]  # noqa: E731
+            return Accessor(name, kind, raw, render, f.enum, frag)
+        if kind == "date":
+            raw = lambda rows, c=col: [v if (v := c[r]) else None for r in rows]  # noqa: E731
+            render = lambda rows, c=col, f=fmt_date: [f(v) if (v := c[r]) else None for r in rows]  # noqa: E731
+
+            def frag(rows, c=col, f=fmt_date):
+                return [jstr(f(v)) if (v := c[r]) else "null" for r in rows]
+            return Accessor(name, kind, raw, render, frag=frag)
+        fn = lambda rows, c=col: [c[r] for r in rows]  # noqa: E731
+        if kind in ("string", "enum"):
+            def frag(rows, c=col, get=_frag_cache.get):
+                return [get(v) or jstr(v) for v in (c[r] for r in rows)]
+        elif kind == "boolean":
+            def frag(rows, c=col):
+                return ["null" if (v := c[r]) is None else ("true" if v else "false") for r in rows]
+        else:
+            def frag(rows, c=col):
+                return ["null" if (v := c[r]) is None else repr(v) for r in rows]
+        return Accessor(name, kind, fn, fn, f.enum, frag)
+
+    def _ref_accessor(self, t: Table, ref: Ref, sub: str, name: str) -> Accessor:
+        col = t.cols[ref.name]
+        target = self.tables[ref.target]
+        key_frag = lambda rows, c=col: [f'"{v + 1}"' if (v := c[r]) >= 0 else "null" for r in rows]  # noqa: E731
+        if sub == "key":
+            raw = lambda rows, c=col: [v + 1 if (v := c[r]) >= 0 else None for r in rows]  # noqa: E731
+            render = lambda rows, c=col: [str(v + 1) if (v := c[r]) >= 0 else None for r in rows]  # noqa: E731
+            return Accessor(name, "key", raw, render, frag=key_frag)
+        if sub == "id" and target.odef.id_is_key:
+            fn = lambda rows, c=col: [str(v + 1) if (v := c[r]) >= 0 else None for r in rows]  # noqa: E731
+            return Accessor(name, "string", fn, fn, frag=key_frag)
+        tcol = target.cols[sub]
+        fn = lambda rows, c=col, tc=tcol: [tc[v] if (v := c[r]) >= 0 else None for r in rows]  # noqa: E731
+
+        def frag(rows, c=col, tc=tcol, get=_frag_cache.get):
+            return [(get(s) or jstr(s)) if (v := c[r]) >= 0 and (s := tc[v]) is not None else "null" for r in rows]
+        return Accessor(name, "string", fn, fn, frag=frag)
+
+    # full records -----------------------------------------------------------------------------------------
+    def flat_rows(self, path: str, rows: list[int], names: list[str]) -> list[dict]:
+        """Flat dotted-key dicts (query-service shape) for ``rows``, keys in ``names`` order."""
+        cols = [self.accessor(path, n).render(rows) for n in names]
+        return [dict(zip(names, vals, strict=False)) for vals in zip(*cols, strict=False)] if cols else [{} for _ in rows]
+
+    def json_rows(self, path: str, rows: list[int], names: list[str]) -> str:
+        """The JSON array text of ``flat_rows(path, rows, names)``, built without intermediate dicts."""
+        if not rows:
+            return "[]"
+        cols = [self.accessor(path, n).frag(rows) for n in names]
+        tmpl = "{" + ",".join(jstr(n).replace("%", "%%") + ":%s" for n in names) + "}"
+        return "[" + ",".join([tmpl % vals for vals in zip(*cols, strict=False)]) + "]"
+
+    def full_records(self, path: str, rows: list[int]) -> list[dict]:
+        """Nested records as ``GET /objects/<path>/<key>`` returns them (refs and groups as objects)."""
+        odef = OBJECTS_BY_PATH[path]
+        t = self.tables[path]
+        out: list[dict] = []
+        scalar = [f.name for f in odef.all_fields]
+        flat = self.flat_rows(path, rows, scalar)
+        ref_vals = {}
+        for r in odef.all_refs:
+            ref_vals[r.name] = {s: self.accessor(path, f"{r.name}.{s}").render(rows) for s in r.fields}
+        children = {name: self._children(path, child, rows) for name, child in odef.lists.items()}
+        for i, row in enumerate(rows):
+            rec: dict = {}
+            for k, v in flat[i].items():
+                _put(rec, k, v)
+            for r in odef.all_refs:
+                sub = {s: ref_vals[r.name][s][i] for s in r.fields}
+                if sub["key"] is not None:
+                    sub["href"] = f"/objects/{r.target}/{sub['key']}"
+                _put(rec, r.name, sub)
+            for name, child_path in odef.lists.items():
+                rec[name] = self.full_records(child_path, children[name][i])
+            rec["href"] = f"/objects/{path}/{row + 1}"
+            out.append(rec)
+        del t
+        return out
+
+    def _children(self, parent_path: str, child_path: str, parent_rows: list[int]) -> list[list[int]]:
+        child = self.tables[child_path]
+        col = child.cols[child.odef.owner_ref]
+        want = {r: i for i, r in enumerate(parent_rows)}
+        res: list[list[int]] = [[] for _ in parent_rows]
+        alive = child.alive
+        idx = self.child_index(child_path)
+        for r in parent_rows:
+            for c in idx.get(r, ()):
+                if alive[c] and col[c] == r:
+                    res[want[r]].append(c)
+        return res
+
+    def child_index(self, child_path: str) -> dict[int, list[int]]:
+        """parent row -> child rows (lazily built, extended on create)."""
+        child = self.tables[child_path]
+        cache = getattr(child, "_child_index", None)
+        if cache is None or cache[0] != child.n:
+            col = child.cols[child.odef.owner_ref]
+            idx: dict[int, list[int]] = {}
+            for c in range(child.n):
+                idx.setdefault(col[c], []).append(c)
+            child._child_index = (child.n, idx)  # type: ignore[attr-defined]
+            cache = child._child_index  # type: ignore[attr-defined]
+        return cache[1]
+
+
+def _put(rec: dict, dotted: str, value) -> None:
+    parts = dotted.split(".")
+    d = rec
+    for p in parts[:-1]:
+        d = d.setdefault(p, {})
+    d[parts[-1]] = value

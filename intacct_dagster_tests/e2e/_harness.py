@@ -1,0 +1,534 @@
+"""Harness pieces shared by the end-to-end drills.
+
+Nothing here knows about Dagster or dlt internals: it starts processes, samples memory, reads destination
+tables back, compares them with the sandbox's own view of the data and scans text for leaked secrets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import psutil
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+PY = sys.executable
+
+# --------------------------------------------------------------------------------------------------------------
+# processes
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(pred: Callable[[], Any], timeout: float, interval: float = 0.1, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last_exc: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            val = pred()
+            if val:
+                return val
+        except Exception as e:  # noqa: BLE001 - poll until the deadline
+            last_exc = e
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}" + (f" (last error: {last_exc!r})" if last_exc else ""))
+
+
+class OutputPump:
+    """Reads a child's merged stdout/stderr on a thread (so the pipe never fills) and keeps all of it."""
+
+    def __init__(self, proc: subprocess.Popen, echo: bool = False):
+        self.proc = proc
+        self.lines: list[str] = []
+        self._echo = echo
+        self._cv = threading.Condition()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self) -> None:
+        assert self.proc.stdout is not None
+        for raw in iter(self.proc.stdout.readline, ""):
+            with self._cv:
+                self.lines.append(raw.rstrip("\n"))
+                self._cv.notify_all()
+            if self._echo:
+                sys.stderr.write(raw)
+        with self._cv:
+            self._cv.notify_all()
+
+    @property
+    def text(self) -> str:
+        with self._cv:
+            return "\n".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout: float) -> re.Match:
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self._cv:
+            while True:
+                for line in self.lines[seen:]:
+                    m = rx.search(line)
+                    if m:
+                        return m
+                seen = len(self.lines)
+                if self.proc.poll() is not None and not self._t.is_alive():
+                    raise RuntimeError(f"process exited ({self.proc.returncode}) before printing /{pattern}/:\n" + "\n".join(self.lines[-60:]))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no /{pattern}/ after {timeout:.0f}s; output so far:\n" + "\n".join(self.lines[-60:]))
+                self._cv.wait(min(left, 0.5))
+
+    def join(self, timeout: float = 10) -> None:
+        self._t.join(timeout)
+
+
+def spawn(args: list[str], env: dict[str, str] | None = None, cwd: str | Path | None = None, echo: bool = False) -> tuple[subprocess.Popen, OutputPump]:
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+        env=env, cwd=str(cwd or REPO), start_new_session=True, bufsize=1,
+    )
+    return proc, OutputPump(proc, echo=echo)
+
+
+def kill_tree(proc: subprocess.Popen | None, sig: int = signal.SIGKILL, timeout: float = 15) -> None:
+    """Signal the child and every descendant (they run in their own session/process group)."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        parent = psutil.Process(proc.pid)
+        procs = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        procs = []
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for p in procs:
+        try:
+            p.send_signal(sig)
+        except psutil.NoSuchProcess:
+            pass
+    # reap the direct child through Popen (psutil would reap it first and Popen would then report rc 0)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    psutil.wait_procs([p for p in procs if p.pid != proc.pid], timeout=timeout)
+
+
+def stop_tree(proc: subprocess.Popen | None, timeout: float = 20) -> None:
+    """SIGTERM, then SIGKILL whatever is left after `timeout`."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    kill_tree(proc, signal.SIGKILL)
+
+
+class SandboxProcess:
+    """`python -m intacct_dagster.sandbox --port 0 --lines N` as a separate OS process (crash drill,
+    benchmarks, web UI). Parses the base URL and admin token the CLI prints."""
+
+    URL_RX = r"(https?://127\.0\.0\.1:\d+/ia/api/v1)"
+
+    def __init__(self, lines: int = 2000, seed: int | None = None, extra_args: Iterable[str] = ()):
+        self.args = [PY, "-m", "intacct_dagster.sandbox", "--port", "0", "--lines", str(lines)]
+        if seed is not None:
+            self.args += ["--seed", str(seed)]
+        self.args += list(extra_args)
+        self.proc: subprocess.Popen | None = None
+        self.out: OutputPump | None = None
+        self.base_url = ""
+        self.admin_token = ""
+        self.client_id = "sandbox-client-id"
+        self.client_secret = "sandbox-client-secret"
+        self.username = "ws_user@SANDBOX"
+
+    def start(self, timeout: float = 180) -> str:
+        self.proc, self.out = spawn(self.args)
+        self.base_url = self.out.wait_for(self.URL_RX, timeout).group(1)
+        # the CLI prints credentials and the admin token after (or before) the URL; give it a moment
+        try:
+            m = self.out.wait_for(r"(?i)admin[ _-]?token\W+([A-Za-z0-9._~+/=-]{8,})", 10)
+            self.admin_token = m.group(1)
+        except TimeoutError:
+            self.admin_token = ""
+        for rx, attr in ((r"(?i)client[ _-]?id\W+(\S+)", "client_id"), (r"(?i)client[ _-]?secret\W+(\S+)", "client_secret"),
+                         (r"(?i)username\W+(\S+@\S+)", "username")):
+            for line in self.out.lines:
+                m = re.search(rx, line)
+                if m:
+                    setattr(self, attr, m.group(1).strip("'\","))
+                    break
+        return self.base_url
+
+    @property
+    def root_url(self) -> str:
+        return self.base_url.split("/ia/api/v1")[0]
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def admin(self, action: str, **args: Any) -> Any:
+        """Call an admin action (`/__sandbox__/<action>`, header X-Sandbox-Admin); returns its `result`."""
+        r = requests.post(f"{self.base_url}/__sandbox__/{action}", json=args,
+                          headers={"X-Sandbox-Admin": self.admin_token}, timeout=120)
+        if r.status_code != 200:
+            raise RuntimeError(f"sandbox admin {action} -> HTTP {r.status_code}: {r.text[:300]}")
+        return r.json().get("result")
+
+    # the same control surface as the in-process `Sandbox`
+    def request_count(self, path_contains: str | None = None) -> int:
+        return int(self.admin("request_count", **({"path_contains": path_contains} if path_contains else {})))
+
+    def reset_request_count(self) -> None:
+        self.admin("reset_request_count")
+
+    def inject_fault(self, kind: str, times: int = 1, path_contains: str | None = None, after: int = 0, **params: Any) -> None:
+        self.admin("inject_fault", kind=kind, times=times, after=after,
+                   **({"path_contains": path_contains} if path_contains else {}), **params)
+
+    def clear_faults(self) -> None:
+        self.admin("clear_faults")
+
+    def modify(self, path: str, n: int = 1) -> list[str]:
+        return self.admin("modify", path=path, n=n)
+
+    def create(self, path: str, n: int = 1) -> list[str]:
+        return self.admin("create", path=path, n=n)
+
+    def rows(self, path: str) -> list[dict]:
+        return self.admin("rows", path=path)
+
+    def keys(self, path: str) -> set[str]:
+        return set(self.admin("keys", path=path))
+
+    def token(self) -> str:
+        r = requests.post(f"{self.base_url}/oauth2/token", data={
+            "grant_type": "client_credentials", "client_id": self.client_id,
+            "client_secret": self.client_secret, "username": self.username}, timeout=30)
+        r.raise_for_status()
+        return r.json()["access_token"]
+
+    def stop(self) -> None:
+        stop_tree(self.proc, timeout=10)
+
+    def __enter__(self) -> SandboxProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# memory
+
+
+class TreeRSSSampler:
+    """Peak resident memory of a process and all its descendants, sampled on a thread.
+    `exclude` pids (e.g. a sandbox started by the same parent) and their children are not counted."""
+
+    def __init__(self, root_pid: int | None = None, exclude: Iterable[int] = (), interval: float = 0.05):
+        self.root_pid = root_pid or os.getpid()
+        self.exclude = set(exclude)
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> int:
+        try:
+            root = psutil.Process(self.root_pid)
+        except psutil.NoSuchProcess:
+            return 0
+        excluded: set[int] = set()
+        for pid in self.exclude:
+            try:
+                p = psutil.Process(pid)
+                excluded |= {pid, *(c.pid for c in p.children(recursive=True))}
+            except psutil.NoSuchProcess:
+                pass
+        total = 0
+        for p in [root, *root.children(recursive=True)]:
+            if p.pid in excluded:
+                continue
+            try:
+                total += p.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.sample())
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> TreeRSSSampler:
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.peak = max(self.peak, self.sample())
+        self._stop.set()
+        self._t.join(5)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# secrets
+
+
+JWT_RX = re.compile(rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}")
+
+
+def scan_for_secrets(secrets: dict[str, str], texts: dict[str, str] | None = None,
+                     roots: Iterable[str | Path] = (), exclude: Callable[[Path], bool] | None = None,
+                     max_bytes: int = 50_000_000, any_jwt: bool = True) -> list[str]:
+    """Return "<secret name> in <where>" for every secret value found in the texts or in any file under
+    `roots` (binary files included: DuckDB/SQLite/parquet are scanned as bytes). With `any_jwt`, anything
+    shaped like a JWT (every access and refresh token Intacct and the sandbox issue is one) counts as a leak
+    too, so tokens nobody recorded are caught as well."""
+    needles = {name: val for name, val in secrets.items() if val and len(val) >= 6}
+    hits: list[str] = []
+    for label, text in (texts or {}).items():
+        for name, val in needles.items():
+            if val in text:
+                hits.append(f"{name} in {label}")
+        if any_jwt:
+            m = JWT_RX.search(text.encode())
+            if m:
+                hits.append(f"a JWT ({m.group(0)[:12].decode()}...) in {label}")
+    for root in roots:
+        root = Path(root)
+        if not root.exists():
+            continue
+        files = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
+        for f in files:
+            if exclude and exclude(f):
+                continue
+            try:
+                if f.stat().st_size > max_bytes:
+                    hits.append(f"(unscanned: {f} is larger than {max_bytes} bytes)")
+                    continue
+                data = f.read_bytes()
+            except OSError:
+                continue
+            for name, val in needles.items():
+                if val.encode() in data:
+                    hits.append(f"{name} in {f}")
+            if any_jwt:
+                m = JWT_RX.search(data)
+                if m:
+                    hits.append(f"a JWT ({m.group(0)[:12].decode(errors='replace')}...) in {f}")
+    return hits
+
+
+# --------------------------------------------------------------------------------------------------------------
+# comparing destination rows with the sandbox's rows
+
+_TS_RX = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
+_DATE_RX = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NUM_RX = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def canon(v: Any) -> Any:
+    """A type-tolerant canonical form: the API's decimal strings, dates and `...Z` timestamps compare equal
+    to the DECIMAL / DATE / TIMESTAMPTZ values a destination stores for them."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=dt.timezone.utc)
+        return v.astimezone(dt.timezone.utc)
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, (int, Decimal)):
+        return Decimal(v).normalize() if isinstance(v, Decimal) else Decimal(v)
+    if isinstance(v, float):
+        return Decimal(repr(v)).normalize()
+    if isinstance(v, str):
+        s = v.strip()
+        if _TS_RX.match(s):
+            try:
+                return canon(dt.datetime.fromisoformat(s.replace("Z", "+00:00")))
+            except ValueError:
+                return s
+        if _DATE_RX.match(s):
+            try:
+                return dt.date.fromisoformat(s)
+            except ValueError:
+                return s
+        if _NUM_RX.match(s) and not (len(s) > 1 and s[0] == "0" and s[1] != "."):
+            try:
+                return Decimal(s).normalize()
+            except InvalidOperation:
+                return s
+        if s[:1] in "[{":
+            try:
+                return canon(json.loads(s))
+            except ValueError:
+                return s
+        return v
+    if isinstance(v, dict):
+        return {k: canon(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [canon(x) for x in v]
+    return v
+
+
+def _naming():
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+    return NamingConvention()
+
+
+def column_candidates(field: str) -> list[str]:
+    n = _naming()
+    return list(dict.fromkeys([
+        n.normalize_identifier(field),
+        n.normalize_path("__".join(field.split("."))),
+        field,
+    ]))
+
+
+def compare_rows(src_rows: list[dict], dest_rows: list[dict], key: str = "key", label: str = "") -> list[str]:
+    """Row-for-row comparison. Returns human-readable differences (empty == equal).
+    Destination-only columns (`_dlt_*`, extras added by the loader) are ignored; a source field with no
+    destination column is only accepted when every source value of it is null (dlt drops all-null columns)."""
+    problems: list[str] = []
+    dest_key = next((c for c in column_candidates(key) if dest_rows and c in dest_rows[0]), key)
+    dest_by_key: dict[str, dict] = {}
+    dups = 0
+    for r in dest_rows:
+        k = str(r.get(dest_key))
+        if k in dest_by_key:
+            dups += 1
+        dest_by_key[k] = r
+    if dups:
+        problems.append(f"{label}: {dups} duplicate keys in destination")
+    src_by_key = {str(r[key]): r for r in src_rows}
+    missing = src_by_key.keys() - dest_by_key.keys()
+    extra = dest_by_key.keys() - src_by_key.keys()
+    if missing:
+        problems.append(f"{label}: {len(missing)} source keys missing in destination, e.g. {sorted(missing)[:5]}")
+    if extra:
+        problems.append(f"{label}: {len(extra)} destination keys not in source, e.g. {sorted(extra)[:5]}")
+    if not src_rows:
+        return problems
+    dest_cols = set(dest_rows[0].keys()) if dest_rows else set()
+    fields = sorted({f for r in src_rows for f in r})
+    colmap: dict[str, str | None] = {}
+    for f in fields:
+        colmap[f] = next((c for c in column_candidates(f) if c in dest_cols), None)
+        if colmap[f] is None and dest_rows:
+            non_null = [r.get(f) for r in src_rows if r.get(f) not in (None, [], {})]
+            if non_null:
+                problems.append(f"{label}: source field {f!r} has no destination column (tried {column_candidates(f)}); e.g. {non_null[0]!r}")
+    mismatches = 0
+    for k in sorted(src_by_key.keys() & dest_by_key.keys()):
+        s, d = src_by_key[k], dest_by_key[k]
+        for f in fields:
+            col = colmap[f]
+            if col is None:
+                continue
+            sv, dv = canon(s.get(f)), canon(d.get(col))
+            if sv != dv and not (sv in (None, [], {}) and dv in (None, [], {})):
+                mismatches += 1
+                if mismatches <= 8:
+                    problems.append(f"{label}: key {k} field {f!r}: source {s.get(f)!r} != destination {d.get(col)!r}")
+    if mismatches > 8:
+        problems.append(f"{label}: ... {mismatches} field mismatches in total")
+    return problems
+
+
+def duckdb_tables(db_path: str | Path, dataset: str) -> dict[str, list[dict]]:
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        names = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [dataset]).fetchall()]
+        out = {}
+        for t in names:
+            cur = con.execute(f'select * from "{dataset}"."{t}"')
+            cols = [c[0] for c in cur.description]
+            out[t] = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+        return out
+    finally:
+        con.close()
+
+
+def duckdb_table(db_path: str | Path, dataset: str, table: str) -> list[dict]:
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        cur = con.execute(f'select * from "{dataset}"."{table}"')
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def duckdb_query(db_path: str | Path, sql: str, params: list | None = None) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def postgres_table(dsn: str, schema: str, table: str) -> list[dict]:
+    import psycopg2
+    import psycopg2.extras
+
+    con = psycopg2.connect(dsn)
+    try:
+        with con.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute(f'select * from "{schema}"."{table}"')
+            return [dict(r) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def postgres_tables(dsn: str, schema: str) -> list[str]:
+    import psycopg2
+
+    con = psycopg2.connect(dsn)
+    try:
+        with con.cursor() as cur:
+            cur.execute("select table_name from information_schema.tables where table_schema = %s", [schema])
+            return [r[0] for r in cur.fetchall()]
+    finally:
+        con.close()

@@ -1,0 +1,78 @@
+"""Query bodies: keyset filters (never offsets) and validity against Sage's `core-query` schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from intacct_dagster.intacct.keyset import KeysetQuery, iter_pages
+
+SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "intacct-openapi" / "common-resources.json"
+
+
+@pytest.fixture(scope="module")
+def validate():
+    jsonschema = pytest.importorskip("jsonschema")
+    if not SPEC.exists():
+        pytest.skip(f"{SPEC} not present")
+    doc = json.loads(SPEC.read_text())
+    schema = {"$ref": "#/components/schemas/core-query", "components": doc["components"]}
+    validator = jsonschema.Draft202012Validator(schema)
+
+    def check(body):
+        errors = list(validator.iter_errors(body))
+        assert not errors, errors[0].message
+        allowed = set(doc["components"]["schemas"]["core-query"]["properties"])
+        assert set(body) <= allowed, set(body) - allowed
+        return body
+
+    return check
+
+
+def test_first_page_and_keyset_pages(validate):
+    q = KeysetQuery("general-ledger/journal-entry-line", ["key", "audit.modifiedDateTime"],
+                    cursor="audit.modifiedDateTime", lower="2024-01-01T00:00:00Z", upper="2025-01-01T00:00:00Z",
+                    page_size=4000, include_private=True)
+    first = validate(q.body())
+    assert first["filters"] == [{"$gte": {"audit.modifiedDateTime": "2024-01-01T00:00:00Z"}},
+                                {"$lt": {"audit.modifiedDateTime": "2025-01-01T00:00:00Z"}}]
+    assert first["filterExpression"] == "1 and 2"
+    assert first["orderBy"] == [{"audit.modifiedDateTime": "asc"}, {"key": "asc"}]
+    assert first["start"] == 1 and first["size"] == 4000
+    assert first["filterParameters"] == {"includePrivate": True}
+    nxt = validate(q.body(("2024-03-01T10:00:00Z", "1234")))
+    assert nxt["filters"][:3] == [{"$gt": {"audit.modifiedDateTime": "2024-03-01T10:00:00Z"}},
+                                  {"$eq": {"audit.modifiedDateTime": "2024-03-01T10:00:00Z"}},
+                                  {"$gt": {"key": "1234"}}]
+    assert nxt["filterExpression"] == "(1 or (2 and 3)) and 4"
+    assert nxt["start"] == 1  # never offsets
+
+
+def test_key_only_scan(validate):
+    q = KeysetQuery("accounts-payable/term", ["key"], page_size=10)
+    assert "filters" not in validate(q.body())
+    body = validate(q.body((None, "77")))
+    assert body["filters"] == [{"$gt": {"key": "77"}}] and body["orderBy"] == [{"key": "asc"}]
+    assert "filterExpression" not in body
+
+
+def test_page_size_is_capped():
+    assert KeysetQuery("a/b", ["key"], page_size=10_000).body()["size"] == 4000
+
+
+@pytest.mark.parametrize("prefetch", [True, False])
+def test_iter_pages_follows_last_row(prefetch):
+    data = [{"key": str(k)} for k in range(1, 26)]
+    seen_bodies = []
+
+    def fetch(body):
+        seen_bodies.append(body)
+        after = int(body["filters"][0]["$gt"]["key"]) if body.get("filters") else 0
+        rows = [r for r in data if int(r["key"]) > after][: body["size"]]
+        return {"ia::result": rows, "ia::meta": {"next": None if int(rows[-1]["key"]) == 25 else 99}}
+
+    pages = list(iter_pages(fetch, KeysetQuery("a/b", ["key"], page_size=10), prefetch=prefetch))
+    assert [len(p) for p in pages] == [10, 10, 5]
+    assert len(seen_bodies) == 3
