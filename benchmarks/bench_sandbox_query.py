@@ -3,55 +3,95 @@
 Builds the sandbox (default 1,000,000 lines), then pages through ``general-ledger/journal-entry-line`` with
 keyset pagination (``modified > T or (modified = T and key > K)``, ordered by modifiedDateTime, key; 4000 rows
 per page) over one ``requests.Session`` and parses every page with orjson -- the access pattern of the dlt
-source. Prints rows/s, pages, build time and peak RSS, so the sandbox can be shown not to be the bottleneck.
+source. Prints rows/s, pages, build time and peak RSS, to show the sandbox is not the pipeline's bottleneck.
 
-    python benchmarks/bench_sandbox_query.py [--lines 1000000] [--page-size 4000]
+By default the server runs in its own process (``python -m intacct_dagster.sandbox``), as it does for the demo,
+so client and server do not share one GIL; ``--in-process`` runs it in a thread of this process instead
+(the way tests use it).
+
+    python benchmarks/bench_sandbox_query.py [--lines 1000000] [--page-size 4000] [--in-process]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import resource
+import subprocess
+import sys
 import time
 
 import orjson
 import psutil
 import requests
 
-from intacct_dagster.sandbox import Sandbox
-
 FIELDS = ["key", "id", "journalEntry.key", "lineNumber", "txnType", "txnAmount", "baseAmount", "entryDate",
           "glAccount.id", "dimensions.department.id", "dimensions.location.id", "dimensions.vendor.id",
           "state", "audit.createdDateTime", "audit.modifiedDateTime"]
 MOD = "audit.modifiedDateTime"
+OBJ = "general-ledger/journal-entry-line"
+CREDS = {"client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret", "username": "ws_user@SANDBOX"}
+
+
+def _peak_rss_mb(pid: int | None) -> float:
+    if pid is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with open(f"/proc/{pid}/status") as f:
+        m = re.search(r"VmHWM:\s+(\d+) kB", f.read())
+    return int(m.group(1)) / 1024 if m else float("nan")
+
+
+def _start(lines: int, in_process: bool):
+    """(base_url, build_seconds, server pid or None, stop callable)"""
+    if in_process:
+        from intacct_dagster.sandbox import Sandbox
+
+        sb = Sandbox(lines=lines)
+        return sb.start(), sb.build_seconds, None, sb.stop
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "intacct_dagster.sandbox", "--port", "0", "--lines", str(lines)],
+                            stdout=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    m = re.search(r"(http://\S+) .*built \d+ lines in ([\d.]+)s", first)
+    if not m:
+        proc.kill()
+        raise SystemExit(f"could not start the sandbox: {first!r}")
+    print(f"(server process up after {time.perf_counter() - t0:.1f} s incl. interpreter start)")
+
+    def stop():
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    return m.group(1), float(m.group(2)), proc.pid, stop
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--page-size", type=int, default=4000)
+    ap.add_argument("--in-process", action="store_true", help="run the server in a thread of this process")
     args = ap.parse_args()
 
-    proc = psutil.Process()
-    t0 = time.perf_counter()
-    sb = Sandbox(lines=args.lines)
-    build_s = time.perf_counter() - t0
-    rss_after_build = proc.memory_info().rss
-    base = sb.start()
+    base, build_s, pid, stop = _start(args.lines, args.in_process)
     try:
         s = requests.Session()
-        tok = s.post(f"{base}/oauth2/token", data={"grant_type": "client_credentials", "client_id": sb.client_id,
-                                                    "client_secret": sb.client_secret, "username": sb.username})
+        tok = s.post(f"{base}/oauth2/token", data={"grant_type": "client_credentials", **CREDS})
         tok.raise_for_status()
         s.headers["Authorization"] = "Bearer " + tok.json()["access_token"]
         s.headers["Content-Type"] = "application/json"
-        order = [{MOD: "asc"}, {"key": "asc"}]
-        body = {"object": "general-ledger/journal-entry-line", "fields": FIELDS, "orderBy": order,
-                "filterParameters": {"includePrivate": True}, "size": args.page_size}
+        params = {"includePrivate": True}
+        count = s.post(f"{base}/services/core/query",
+                       data=orjson.dumps({"object": OBJ, "fields": ["count:key"], "filterParameters": params}))
+        expected = count.json()["ia::result"][0]["count:key"]
+        body = {"object": OBJ, "fields": FIELDS, "orderBy": [{MOD: "asc"}, {"key": "asc"}],
+                "filterParameters": params, "size": args.page_size}
         rows = pages = nbytes = 0
         last = None
-        peak = rss_after_build
-        t1 = time.perf_counter()
         first_page_s = None
+        server = psutil.Process(pid) if pid is not None else None
+        srv_cpu0 = sum(server.cpu_times()[:2]) if server else 0.0
+        cpu0 = time.process_time()
+        t1 = time.perf_counter()
         while True:
             q = dict(body)
             if last is not None:
@@ -64,24 +104,28 @@ def main() -> None:
             pages += 1
             if first_page_s is None:
                 first_page_s = time.perf_counter() - t1
-            if not page:
-                break
             rows += len(page)
-            last = (page[-1][MOD], page[-1]["key"])
-            if pages % 25 == 0:
-                peak = max(peak, proc.memory_info().rss)
             if len(page) < args.page_size:
                 break
+            last = (page[-1][MOD], page[-1]["key"])
         elapsed = time.perf_counter() - t1
-        peak = max(peak, proc.memory_info().rss)
-        expected = len(sb.keys("general-ledger/journal-entry-line"))
+        cpu = time.process_time() - cpu0
+        srv_cpu = sum(server.cpu_times()[:2]) - srv_cpu0 if server else None
+        peak = _peak_rss_mb(pid)
     finally:
-        sb.stop()
-    print(f"lines built        {args.lines:,} in {build_s:.1f} s (RSS after build {rss_after_build / 1e6:.0f} MB)")
+        stop()
+    where = "in-process (one GIL for client and server)" if args.in_process else "separate server process"
+    print(f"mode               {where}")
+    print(f"lines built        {args.lines:,} in {build_s:.1f} s")
     print(f"rows fetched       {rows:,} of {expected:,} in {pages} pages of {args.page_size}")
-    print(f"elapsed            {elapsed:.2f} s  (first page {first_page_s * 1000:.0f} ms incl. index build)")
+    print(f"elapsed            {elapsed:.2f} s  (first page {first_page_s * 1000:.0f} ms, builds the sorted index)")
     print(f"throughput         {rows / elapsed:,.0f} rows/s, {nbytes / elapsed / 1e6:.1f} MB/s of JSON")
-    print(f"peak RSS           {peak / 1e6:.0f} MB (server and client in one process)")
+    if srv_cpu is None:
+        print(f"CPU                {cpu:.1f} s for client+server = {rows / cpu:,.0f} rows per CPU-second")
+    else:
+        print(f"CPU                server {srv_cpu:.1f} s ({rows / srv_cpu:,.0f} rows per server CPU-second), "
+              f"client {cpu:.1f} s")
+    print(f"peak RSS           {peak:,.0f} MB ({'this process' if pid is None else 'server process'})")
     if rows != expected:
         raise SystemExit(f"row count mismatch: fetched {rows}, sandbox has {expected}")
 

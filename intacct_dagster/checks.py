@@ -109,8 +109,7 @@ def _check(table: str, name: str, description: str, run) -> AssetChecksDefinitio
         asset=asset_key(table), name=name, description=description, blocking=True, pool="intacct",
     )
     def _the_check(intacct_destination: IntacctDestination) -> AssetCheckResult:
-        with intacct_destination.sql_client() as client:
-            return AssetCheckResult(**run(client, table))
+        return AssetCheckResult(**run(intacct_destination.shared_sql_client(), table))
 
     return _the_check
 

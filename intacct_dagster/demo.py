@@ -146,12 +146,24 @@ def summarize(result) -> tuple[dict[str, int], list[str]]:
     return loaded, failed
 
 
+def failure_reason(result) -> str:
+    """The first step failure's description (e.g. which env var is missing), without the traceback."""
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            data = event.step_failure_data
+            if data.user_failure_data is not None and data.user_failure_data.description:
+                return data.user_failure_data.description
+            if data.error is not None:
+                return data.error.message.strip()
+    return "see the log above"
+
+
 def print_tables(loaded: dict[str, int], runs_loaded: dict[str, int] | None = None) -> None:
     """Print table, rows loaded by the run(s) and rows now in the destination."""
     from intacct_dagster.destination import IntacctDestination
 
     totals: dict[str, int | None] = {}
-    with IntacctDestination.from_env().sql_client() as client:
+    with IntacctDestination.from_env_values().sql_client() as client:
         for table in loaded:
             try:
                 totals[table] = int(
@@ -159,7 +171,8 @@ def print_tables(loaded: dict[str, int], runs_loaded: dict[str, int] | None = No
                 )
             except Exception:
                 totals[table] = None
-    headers = ["table", "rows loaded"] + (["2nd run"] if runs_loaded is not None else []) + ["rows in destination"]
+    headers = ["table", "rows loaded"] + (["incremental run"] if runs_loaded is not None else []) + [
+        "rows in destination"]
     rows = [
         [t, str(n)] + ([str(runs_loaded.get(t, 0))] if runs_loaded is not None else [])
         + ["-" if totals[t] is None else str(totals[t])]
@@ -181,7 +194,7 @@ def run_once(args: argparse.Namespace, sb) -> int:
     took = time.monotonic() - t0
     loaded, failed = summarize(result)
     if not result.success:
-        print(f"\nLoad FAILED after {took:.1f}s. See the error above; run id {result.run_id}.", file=sys.stderr)
+        print(f"\nLoad FAILED after {took:.1f}s (run {result.run_id}):\n{failure_reason(result)}", file=sys.stderr)
         return 1
     print(f"\nLoaded {len(loaded)} Intacct tables in {took:.1f}s (run {result.run_id}).")
     second: dict[str, int] | None = None
@@ -197,6 +210,9 @@ def run_once(args: argparse.Namespace, sb) -> int:
             return 1
         print(f"Incremental run took {time.monotonic() - t1:.1f}s.")
     print_tables(loaded, second)
+    if second is not None:
+        print("(incremental run: records modified since the last run, plus a one-hour safety lookback; "
+              "objects without audit timestamps, like ap_terms and entities, are reloaded in full)")
     dest = os.environ.get("INTACCT_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)
     if (os.environ.get("INTACCT_DESTINATION") or "duckdb") == "duckdb":
         print(f"\nQuery it: duckdb {dest} \"SELECT * FROM intacct.vendors LIMIT 5\"")

@@ -32,8 +32,8 @@ _SETTINGS_FIELD = {"token_store": "token_store_path"}
 MISSING_CREDENTIALS = (
     "Sage Intacct credentials are not configured. Set one of:\n"
     "  - INTACCT_CLIENT_ID + INTACCT_CLIENT_SECRET + INTACCT_USERNAME (client credentials, user@company[|entity])\n"
-    "  - INTACCT_CLIENT_ID + INTACCT_CLIENT_SECRET + INTACCT_REFRESH_TOKEN (authorization-code refresh token;\n"
-    "    INTACCT_TOKEN_STORE keeps the rotated refresh token)\n"
+    "  - INTACCT_CLIENT_ID + INTACCT_CLIENT_SECRET + INTACCT_REFRESH_TOKEN + INTACCT_TOKEN_STORE\n"
+    "    (authorization-code refresh token; the token store file keeps the rotated refresh token)\n"
     "  - INTACCT_ACCESS_TOKEN (a token minted elsewhere)\n"
     "or fill [sources.intacct] in .dlt/secrets.toml (copy .dlt/secrets.toml.example). "
     "INTACCT_BASE_URL and INTACCT_ENTITY_ID are optional. "
@@ -87,8 +87,11 @@ class IntacctResource(ConfigurableResource):
             if (value := getattr(self, name)) not in (None, "")
         }
         settings = dataclasses.replace(base, **overrides)
-        if not settings.is_configured:
-            raise Failure(description=MISSING_CREDENTIALS, allow_retries=False)
+        try:
+            settings.validate()  # names the missing setting and its env var
+        except Exception as exc:
+            detail = "" if not settings.is_configured and "not configured" in str(exc) else f"{exc}\n"
+            raise Failure(description=detail + MISSING_CREDENTIALS, allow_retries=False) from exc
         return settings
 
     def token_provider(self):

@@ -8,8 +8,9 @@ arrive as binary doubles anyway (exchange rates, quantities) and carry no exactn
 from __future__ import annotations
 
 import logging
+import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
@@ -178,11 +179,22 @@ def arrow_schema(columns: Iterable[Column], primary_key: str = "key") -> pa.Sche
 def rows_to_table(rows: list[dict[str, Any]], columns: list[Column], schema: pa.Schema | None = None) -> pa.Table:
     """Column-wise conversion of query rows to an arrow table; fast casts, exact fallbacks."""
     schema = schema or arrow_schema(columns)
-    arrays = [_to_array([r.get(c.field) for r in rows], c) for c in columns]
+    if not rows:
+        return schema.empty_table()
+    fields = [c.field for c in columns]
+    try:
+        if len(fields) == 1:
+            values: list[Sequence[Any]] = [[r[fields[0]] for r in rows]]
+        else:
+            # transpose in C: one itemgetter call per row, then zip (2-3x faster than a .get() per value)
+            values = list(zip(*map(operator.itemgetter(*fields), rows), strict=True))
+    except KeyError:  # some row lacks a field: the API omitted it, treat as null
+        values = [[r.get(f) for r in rows] for f in fields]
+    arrays = [_to_array(v, c) for v, c in zip(values, columns, strict=True)]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _to_array(values: list[Any], col: Column) -> pa.Array:
+def _to_array(values: Sequence[Any], col: Column) -> pa.Array:
     target = col.arrow_type
     kind = col.kind
     try:

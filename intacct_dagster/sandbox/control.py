@@ -43,6 +43,7 @@ class Sandbox:
         self._lock = threading.RLock()
         self._count_lock = threading.Lock()
         self._requests: Counter[str] = Counter()
+        self._page_cache: dict = {}  # last few serialized query pages (retries of the same page are free)
         self.admin_token = os.urandom(16).hex()
         t0 = time.perf_counter()
         self.store = Store()
@@ -140,8 +141,8 @@ class Sandbox:
             vis = list(self.engine.indexes.visible_rows(path, self._scope(entity_id, include_private)))
             return self.store.flat_rows(path, vis, self.store.model_field_names(path))
 
-    def keys(self, path: str, entity_id: str | None = None, include_private: bool = True) -> set[str]:
-        """Keys of live records (by default every record, private ones included)."""
+    def keys(self, path: str, entity_id: str | None = None, include_private: bool = False) -> set[str]:
+        """Keys of the records ``rows()`` would return (same scoping arguments)."""
         self._check_path(path)
         with self._lock:
             vis = self.engine.indexes.visible_rows(path, self._scope(entity_id, include_private))

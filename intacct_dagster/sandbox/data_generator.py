@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from .store import Store, epoch_to_ordinal
+from .store import Store, epoch_to_ordinal, frag_cents, money_frag
 
 DAY = 86400
 SPAN_DAYS = 730
@@ -61,6 +61,7 @@ class Generator:
         self.anchor = anchor
         self.t0 = anchor - SPAN_DAYS * DAY
         self.grain = 1
+        self._elig: dict[tuple[str, int], tuple[int, list[int]]] = {}
 
     # ------------------------------------------------------------------------------------------ helpers
     def _audit(self, created: int, modified: int) -> dict:
@@ -78,11 +79,30 @@ class Generator:
         r = self.rng.random
         return int(r() * 3) if r() < 0.2 else -1
 
-    def _pick(self, path: str, allow_none: float = 0.0) -> int:
+    def _eligible(self, path: str, ent: int) -> list[int]:
+        """Live rows of ``path`` visible inside entity ``ent`` (shared rows + that entity's; -1 = shared only)."""
+        t = self.store.table(path)
+        k = (path, ent)
+        hit = self._elig.get(k)
+        if hit is None or hit[0] != t.version:
+            alive = t.alive
+            if t.odef.has_entity:
+                e = t.cols["entity"]
+                rows = [i for i in range(t.n) if alive[i] and (e[i] < 0 or e[i] == ent)]
+            else:
+                rows = [i for i in range(t.n) if alive[i]]
+            hit = self._elig[k] = (t.version, rows or [i for i in range(t.n) if alive[i]])
+        return hit[1]
+
+    def _pick(self, path: str, allow_none: float = 0.0, ent: int | None = None) -> int:
+        """A random live row; with ``ent`` only rows visible in that entity (referential integrity per entity)."""
         r = self.rng.random
         if allow_none and r() < allow_none:
             return -1
         t = self.store.table(path)
+        if ent is not None and t.odef.has_entity:
+            rows = self._eligible(path, ent)
+            return rows[int(r() * len(rows))] if rows else -1
         for _ in range(8):
             row = int(r() * t.n)
             if t.alive[row]:
@@ -192,8 +212,8 @@ class Generator:
         elif path == "company-config/employee":
             rec.update(id=f"EMP-{n + 1:04d}", name=self._name().rsplit(" ", 1)[0], startDate=epoch_to_ordinal(created),
                        jobTitle=("Accountant", "Engineer", "Manager", "Analyst")[n % 4],
-                       isPlaceholderResource=False, department=self._pick("company-config/department"),
-                       location=self._pick("company-config/location"))
+                       isPlaceholderResource=False, department=self._pick("company-config/department", ent=rec["entity"]),
+                       location=self._pick("company-config/location", ent=rec["entity"]))
         elif path in ("accounts-payable/vendor", "accounts-receivable/customer"):
             is_vendor = path.endswith("vendor")
             name = self._name()
@@ -226,13 +246,13 @@ class Generator:
             rec.update(id=f"PRJ-{n + 1:04d}", name=f"{self._name()} rollout", startDate=start,
                        endDate=start + int(r() * 365) + 30, budgetedBillingAmount=int(r() * 10_000_000),
                        projectStatus=("notStarted", "inProgress", "onHold", "completed")[int(r() * 4)],
-                       customer=self._pick("accounts-receivable/customer"),
-                       department=self._pick("company-config/department"),
-                       location=self._pick("company-config/location"))
+                       customer=self._pick("accounts-receivable/customer", ent=rec["entity"]),
+                       department=self._pick("company-config/department", ent=rec["entity"]),
+                       location=self._pick("company-config/location", ent=rec["entity"]))
         elif path == "platform-apps/nsp::project_budget":
             rec.pop("status")
             rec.update(name=f"Budget {n + 1}", fiscalYear=2024 + int(r() * 3), budgetAmount=int(r() * 5_000_000),
-                       approved=r() < 0.6, project=self._pick("projects/project"), entity=-1)
+                       approved=r() < 0.6, project=self._pick("projects/project", ent=-1), entity=-1)
         elif path in ("accounts-payable/payment", "accounts-receivable/payment"):
             return self._create_payment(path, now)
         elif path == "general-ledger/journal-entry-line":
@@ -259,7 +279,7 @@ class Generator:
         if now is None:
             modified = min(modified, self.anchor)
             created = min(created, modified)
-        amount = doc.cols["totalTxnAmount"][drow] // (1 if r() < 0.7 else 2)
+        amount = frag_cents(doc.cols["totalTxnAmount"][drow]) // (1 if r() < 0.7 else 2)
         party = "vendor" if ap else "customer"
         rec = {"id": None, "documentNumber": f"{'CHK' if ap else 'RCPT'}-{int(r() * 900000) + 100000}",
                "paymentMethod": ("printedCheck", "ach", "creditCard", "cash")[int(r() * 4)],
@@ -293,7 +313,8 @@ class Generator:
         term = self._pick("accounts-payable/term")
         number = f"{'BILL' if ap else 'INV'}-{row + 1:06d}"
         paid = r()
-        rec = {"id": number, party: self._pick(f"accounts-{'payable' if ap else 'receivable'}/{party}"), "term": term,
+        rec = {"id": number, party: self._pick(f"accounts-{'payable' if ap else 'receivable'}/{party}", ent=ent),
+               "term": term,
                ("billNumber" if ap else "invoiceNumber"): number, ("createdDate" if ap else "invoiceDate"): date,
                "dueDate": date + 30, "totalTxnAmount": total, "totalBaseAmount": total,
                "totalTxnAmountDue": 0 if paid < 0.5 else total, "state": "paid" if paid < 0.5 else "posted",
@@ -303,20 +324,20 @@ class Generator:
         if ap:
             rec["postingDate"] = date
         else:
-            rec["project"] = self._pick("projects/project", allow_none=0.6)
+            rec["project"] = self._pick("projects/project", allow_none=0.6, ent=ent)
         doc.append(rec)
         first_line = None
         for i, amt in enumerate(amounts):
             lrec = {"id": None, path.rsplit("/", 1)[1]: row, "lineNumber": i + 1, "txnAmount": amt, "baseAmount": amt,
                     "description": LINE_TEXT[int(r() * len(LINE_TEXT))],
                     "glAccount": self._pick("general-ledger/account"),
-                    "dimensions.department": self._pick("company-config/department", 0.1),
-                    "dimensions.location": self._pick("company-config/location", 0.05),
-                    "dimensions.project": self._pick("projects/project", 0.7),
-                    "dimensions.item": self._pick("inventory-control/item", 0.6),
+                    "dimensions.department": self._pick("company-config/department", 0.1, ent),
+                    "dimensions.location": self._pick("company-config/location", 0.05, ent),
+                    "dimensions.project": self._pick("projects/project", 0.7, ent),
+                    "dimensions.item": self._pick("inventory-control/item", 0.6, ent),
                     "entity": ent, "__private": meta["private"], **self._audit(meta["created"], meta["modified"])}
             if ap:
-                lrec["dimensions.class"] = self._pick("company-config/class", 0.5)
+                lrec["dimensions.class"] = self._pick("company-config/class", 0.5, ent)
             else:
                 lrec["dimensions.customer"] = rec["customer"]
             lrec["id"] = str(lines.n + 1)
@@ -340,7 +361,8 @@ class Generator:
         c_bc, c_tc, c_xr, c_cc, c_ap = (c["currency.baseCurrency"], c["currency.txnCurrency"],
                                         c["currency.exchangeRate"], c["nsp::COST_CENTER_CODE"], c["nsp::APPROVED_ON"])
         c_gl, c_ent = c["glAccount"], c["entity"]
-        dims = [(c[f"dimensions.{d}"], st.table(p).n, p_none) for d, p, p_none in (
+        dims = [(c[f"dimensions.{d}"], [self._eligible(p, e) for e in range(len(ENTITIES))], p_none)
+                for d, p, p_none in (
             ("department", "company-config/department", 0.1), ("location", "company-config/location", 0.05),
             ("class", "company-config/class", 0.6), ("project", "projects/project", 0.75),
             ("vendor", "accounts-payable/vendor", 0.8), ("customer", "accounts-receivable/customer", 0.8),
@@ -387,8 +409,9 @@ class Generator:
                     c_je.append(erow)
                     c_no.append(len(line_rows))
                     c_tt.append(side)
-                    c_ta.append(amt)
-                    c_ba.append(amt)
+                    m = money_frag(amt)
+                    c_ta.append(m)
+                    c_ba.append(m)
                     c_ed.append(posting)
                     c_desc.append(LINE_TEXT[int(r() * 50)])
                     c_doc.append(None)
@@ -400,8 +423,9 @@ class Generator:
                     c_cc.append(cost_centers[int(r() * 6)])
                     c_ap.append(posting + 1 if r() < 0.3 else 0)
                     c_gl.append(int(r() * n_acc))
-                    for col, nrows, p_none in dims:
-                        col.append(-1 if r() < p_none else int(r() * nrows))
+                    for col, elig, p_none in dims:
+                        el = elig[ent]
+                        col.append(-1 if r() < p_none else el[int(r() * len(el))])
                     c_ent.append(ent)
                     c_cr.append(created)
                     c_mo.append(modified)

@@ -464,12 +464,13 @@ class Indexes:
         ``changes``: (row, old modifiedDateTime or None, created, deleted). Indexes not in sync with
         ``version_before`` are dropped (rebuilt lazily)."""
         t = self.store.table(path)
+        bulk = len(changes) > 2000  # cheaper to rebuild (one sort) than to memmove per change
         with self._lock:
             for cache, is_comp in ((self._rows, False), (self._comp, True)):
                 for k, (ver, arr) in list(cache.items()):
                     if k[0] != path:
                         continue
-                    if ver != version_before:
+                    if ver != version_before or (bulk and (is_comp or any(c[2] or c[3] for c in changes))):
                         del cache[k]
                         continue
                     vis = self.visible_fn(t, Scope(k[1][0], k[1][1]))

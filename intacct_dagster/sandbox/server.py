@@ -284,8 +284,13 @@ class Handler(BaseHTTPRequestHandler):
                                                                   "REST-1064", "IA.INVALID_JSON")]), None
         try:
             with sb._lock:
-                spec = validate(parsed, sb.store, sb._today_ordinal())
+                today = sb._today_ordinal()
+                spec = validate(parsed, sb.store, today)
                 scope = Scope(entity_row, spec.include_private)
+                ckey = (body, scope.cache_key, tuple(t.version for t in sb.store.tables.values()), today)
+                hit = sb._page_cache.get(ckey)
+                if hit is not None:  # a retried page (after a fault or a client timeout)
+                    return 200, hit, None
                 rows_json, total = sb.engine.run_json(spec, scope)
         except QueryError as e:
             return 400, errors.invalid_request([errors.detail(m, t, eid, mid) for m, t, eid, mid in e.details]), None
@@ -293,8 +298,12 @@ class Handler(BaseHTTPRequestHandler):
         meta = {"totalCount": total, "start": start, "pageSize": size,
                 "next": start + size if start - 1 + size < total else None,
                 "previous": max(1, start - size) if start > 1 else None}
-        body = '{"ia::result":' + rows_json + ',"ia::meta":' + orjson.dumps(meta).decode() + "}"
-        return 200, body.encode(), None
+        out = ('{"ia::result":' + rows_json + ',"ia::meta":' + orjson.dumps(meta).decode() + "}").encode()
+        with sb._lock:
+            sb._page_cache[ckey] = out
+            while len(sb._page_cache) > 4:
+                sb._page_cache.pop(next(iter(sb._page_cache)))
+        return 200, out, None
 
     def _model(self, qs: dict):
         name = qs.get("name")

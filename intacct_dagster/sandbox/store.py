@@ -12,13 +12,14 @@ import datetime as dt
 from array import array
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from operator import itemgetter
 
 import orjson
 
 from .object_defs import OBJECTS, OBJECTS_BY_PATH, Field, ObjectDef, Ref
 
 NULL_INT = -(2**63)
-_ARRAY_KINDS = {"money": "q", "integer": "q", "datetime": "q", "date": "i"}
+_ARRAY_KINDS = {"integer": "q", "datetime": "q", "date": "i"}
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
@@ -26,6 +27,15 @@ def fmt_money(cents: int) -> str:
     if cents < 0:
         return "-" + fmt_money(-cents)
     return f"{cents // 100}.{cents % 100:02d}"
+
+
+def money_frag(cents: int | None) -> str | None:
+    """Storage form of a money value: its JSON text (``'"123.45"'``), served without any formatting."""
+    return None if cents is None else '"' + fmt_money(cents) + '"'
+
+
+def frag_cents(frag: str | None) -> int | None:
+    return None if frag is None else int(frag[1:-1].replace(".", ""))
 
 
 def parse_money(value) -> Decimal:
@@ -41,7 +51,6 @@ def parse_money(value) -> Decimal:
 
 _date_cache: dict[int, str] = {}
 _dt_cache: dict[int, str] = {}
-_dt_frag_cache: dict[int, str] = {}
 
 
 def fmt_date(ordinal: int) -> str:
@@ -82,18 +91,40 @@ def epoch_to_ordinal(epoch: int) -> int:
     return epoch // 86400 + _EPOCH_ORDINAL
 
 
-_frag_cache: dict = {None: "null"}
-_FRAG_CACHE_MAX = 1_000_000
+class _Memo(dict):
+    """value -> JSON text; misses are computed by ``fn`` and remembered (bounded). ``map(memo.__getitem__, ...)``
+    serves hits at C speed, which is what makes big pages cheap."""
+
+    def __init__(self, fn: Callable, seed: dict, cap: int = 1_000_000):
+        super().__init__(seed)
+        self.fn = fn
+        self.cap = cap
+
+    def __missing__(self, k):
+        v = self.fn(k)
+        if len(self) < self.cap:
+            self[k] = v
+        return v
+
+
+_STR_MEMO = _Memo(lambda s: orjson.dumps(s).decode(), {None: "null"})
+_DT_MEMO = _Memo(lambda v: '"' + fmt_datetime(v) + '"', {NULL_INT: "null"}, cap=3_000_000)
+_DATE_MEMO = _Memo(lambda v: '"' + fmt_date(v) + '"', {0: "null"})
+_INT_MEMO = _Memo(str, {NULL_INT: "null"}, cap=100_000)
+_NUM_MEMO = _Memo(lambda v: orjson.dumps(v).decode(), {None: "null"}, cap=100_000)
+_BOOL_FRAG = {True: "true", False: "false", None: "null"}
 
 
 def jstr(s) -> str:
     """JSON text for a str (or None), memoised: most strings repeat (ids, names, enums, descriptions)."""
-    f = _frag_cache.get(s)
-    if f is None:
-        f = orjson.dumps(s).decode()
-        if len(_frag_cache) < _FRAG_CACHE_MAX:
-            _frag_cache[s] = f
-    return f
+    return _STR_MEMO[s]
+
+
+def _pick(col, rows) -> tuple:
+    """``tuple(col[r] for r in rows)`` at C speed."""
+    if len(rows) > 1:
+        return itemgetter(*rows)(col)
+    return tuple(col[r] for r in rows)
 
 
 def _frag_from_render(render: Callable) -> Callable:
@@ -136,6 +167,7 @@ class Table:
         self.version = 0
         self.n = 0
         self.ref_names = frozenset(r.name for r in odef.all_refs)
+        self.money_names = frozenset(f.name for f in odef.all_fields if f.kind == "money")
 
     # -- writing -------------------------------------------------------------------------------------------
     def append(self, values: dict) -> int:
@@ -146,6 +178,8 @@ class Table:
                 if v is None:
                     v = -1 if name in self.ref_names else (0 if col.typecode == "i" else NULL_INT)
                 col.append(v)
+            elif name in self.money_names and isinstance(v, int):
+                col.append(money_frag(v))
             else:
                 col.append(v)
         self.alive.append(1)
@@ -184,6 +218,8 @@ class Store:
     def __init__(self) -> None:
         self.tables: dict[str, Table] = {o.path: Table(o) for o in OBJECTS}
         self._accessors: dict[tuple[str, str], Accessor | None] = {}
+        self._key_frags: dict[str, list[str]] = {}
+        self._value_frags: dict[tuple[str, str], tuple[int, list[str]]] = {}
 
     def table(self, path: str) -> Table:
         return self.tables[path]
@@ -219,9 +255,34 @@ class Store:
                 return self._ref_accessor(t, r, name[len(r.name) + 1 :], name)
         return None
 
+    def key_frags(self, path: str) -> list[str]:
+        """JSON text of every key of ``path`` (index = row), plus ``"null"`` last so that row -1 maps to null."""
+        t = self.tables[path]
+        kf = self._key_frags.get(path)
+        if kf is None:
+            kf = self._key_frags[path] = ["null"]
+        if len(kf) - 1 < t.n:
+            kf.pop()
+            kf.extend([f'"{r + 1}"' for r in range(len(kf), t.n)])
+            kf.append("null")
+        return kf
+
+    def value_frags(self, path: str, column: str) -> list[str]:
+        """JSON text of every value of a (small, ref-target) string column, ``"null"`` last (row -1)."""
+        t = self.tables[path]
+        hit = self._value_frags.get((path, column))
+        if hit is None or hit[0] != t.version:
+            col = t.cols[column]
+            hit = (t.version, [_STR_MEMO[v] for v in col] + ["null"])
+            self._value_frags[(path, column)] = hit
+        return hit[1]
+
     def _field_accessor(self, t: Table, f: Field) -> Accessor:
         name, kind = f.name, f.kind
-        key_frag = lambda rows: [f'"{r + 1}"' for r in rows]  # noqa: E731
+        path = t.path
+
+        def key_frag(rows, kf=self.key_frags, p=path):
+            return list(map(kf(p).__getitem__, rows))
         if kind == "key":
             return Accessor(name, "key", lambda rows: [r + 1 for r in rows], lambda rows: [str(r + 1) for r in rows],
                             frag=key_frag)
@@ -229,30 +290,20 @@ class Store:
             fn = lambda rows: [str(r + 1) for r in rows]  # noqa: E731
             return Accessor(name, "string", fn, fn, frag=key_frag)
         col = t.cols[name]
-        if kind in ("money", "integer", "datetime"):
+        if kind == "money":
+            # stored as JSON text: serving is a plain lookup, comparisons parse back to integer cents
+            raw = lambda rows, c=col, p=frag_cents: [p(c[r]) for r in rows]  # noqa: E731
+            render = lambda rows, c=col: [None if (v := c[r]) is None else v[1:-1] for r in rows]  # noqa: E731
+
+            def frag(rows, c=col):
+                vals = _pick(c, rows)
+                return list(vals) if None not in vals else ["null" if v is None else v for v in vals]
+            return Accessor(name, kind, raw, render, f.enum, frag)
+        if kind in ("integer", "datetime"):
             raw = lambda rows, c=col, N=NULL_INT: [None if (v := c[r]) == N else v for r in rows]  # noqa: E731
-            frag = None
-            if kind == "money":
-                render = lambda rows, c=col, N=NULL_INT, f=fmt_money: [None if (v := c[r]) == N else f(v) for r in rows]  # noqa: E731
-
-                def frag(rows, c=col, N=NULL_INT, f=fmt_money):
-                    return [f'"{v // 100}.{v % 100:02d}"' if (v := c[r]) >= 0 else
-                            ("null" if v == N else '"' + f(v) + '"') for r in rows]
-            elif kind == "datetime":
-                def frag(rows, c=col, N=NULL_INT, cache=_dt_frag_cache, f=fmt_datetime):
-                    out = []
-                    ap = out.append
-                    get = cache.get
-                    for r in rows:
-                        v = c[r]
-                        s = get(v)
-                        if s is None:
-                            s = "null" if v == N else '"' + f(v) + '"'
-                            if len(cache) < 2_000_000:
-                                cache[v] = s
-                        ap(s)
-                    return out
-
+            memo = _DT_MEMO if kind == "datetime" else _INT_MEMO
+            frag = lambda rows, c=col, m=memo: list(map(m.__getitem__, _pick(c, rows)))  # noqa: E731
+            if kind == "datetime":
                 def render(rows, c=col, N=NULL_INT, cache=_dt_cache, f=fmt_datetime):
                     out = []
                     ap = out.append
@@ -267,31 +318,23 @@ class Store:
                     return out
             else:
                 render = raw
-                frag = lambda rows, c=col, N=NULL_INT: [str(v) if (v := c[r]) != N else "null" for r in rows]  # noqa: E731
             return Accessor(name, kind, raw, render, f.enum, frag)
         if kind == "date":
             raw = lambda rows, c=col: [v if (v := c[r]) else None for r in rows]  # noqa: E731
             render = lambda rows, c=col, f=fmt_date: [f(v) if (v := c[r]) else None for r in rows]  # noqa: E731
-
-            def frag(rows, c=col, f=fmt_date):
-                return [jstr(f(v)) if (v := c[r]) else "null" for r in rows]
+            frag = lambda rows, c=col: list(map(_DATE_MEMO.__getitem__, _pick(c, rows)))  # noqa: E731
             return Accessor(name, kind, raw, render, frag=frag)
         fn = lambda rows, c=col: [c[r] for r in rows]  # noqa: E731
-        if kind in ("string", "enum"):
-            def frag(rows, c=col, get=_frag_cache.get):
-                return [get(v) or jstr(v) for v in (c[r] for r in rows)]
-        elif kind == "boolean":
-            def frag(rows, c=col):
-                return ["null" if (v := c[r]) is None else ("true" if v else "false") for r in rows]
-        else:
-            def frag(rows, c=col):
-                return ["null" if (v := c[r]) is None else repr(v) for r in rows]
+        memo = {"boolean": _BOOL_FRAG, "number": _NUM_MEMO}.get(kind, _STR_MEMO)
+        frag = lambda rows, c=col, m=memo: list(map(m.__getitem__, _pick(c, rows)))  # noqa: E731
         return Accessor(name, kind, fn, fn, f.enum, frag)
 
     def _ref_accessor(self, t: Table, ref: Ref, sub: str, name: str) -> Accessor:
         col = t.cols[ref.name]
         target = self.tables[ref.target]
-        key_frag = lambda rows, c=col: [f'"{v + 1}"' if (v := c[r]) >= 0 else "null" for r in rows]  # noqa: E731
+
+        def key_frag(rows, c=col, kf=self.key_frags, p=ref.target):
+            return list(map(kf(p).__getitem__, _pick(c, rows)))
         if sub == "key":
             raw = lambda rows, c=col: [v + 1 if (v := c[r]) >= 0 else None for r in rows]  # noqa: E731
             render = lambda rows, c=col: [str(v + 1) if (v := c[r]) >= 0 else None for r in rows]  # noqa: E731
@@ -302,8 +345,8 @@ class Store:
         tcol = target.cols[sub]
         fn = lambda rows, c=col, tc=tcol: [tc[v] if (v := c[r]) >= 0 else None for r in rows]  # noqa: E731
 
-        def frag(rows, c=col, tc=tcol, get=_frag_cache.get):
-            return [(get(s) or jstr(s)) if (v := c[r]) >= 0 and (s := tc[v]) is not None else "null" for r in rows]
+        def frag(rows, c=col, vf=self.value_frags, p=ref.target, s=sub):
+            return list(map(vf(p, s).__getitem__, _pick(c, rows)))
         return Accessor(name, "string", fn, fn, frag=frag)
 
     # full records -----------------------------------------------------------------------------------------

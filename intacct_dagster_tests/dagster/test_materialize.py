@@ -75,8 +75,11 @@ def test_run_config_objects_full_resync_and_reconcile_deletes(sandbox, point_at)
     assert con.execute("SELECT count(*) FROM intacct.vendors WHERE key IN (SELECT unnest(?))", [deleted]).fetchone()[0] == 2
     con.close()
 
-    reconcile = materialize(instance=instance, mode="reconcile_deletes", exclude=["gl_accounts", "departments"])
+    # asset selection and run config combine: select two, exclude one
+    reconcile = materialize(["vendors", "gl_accounts"], instance=instance, mode="reconcile_deletes",
+                            exclude=["gl_accounts"])
     assert set(rows_loaded(reconcile)) == {"vendors"}
+    assert set(checks(reconcile)) == {"vendors:key_unique_not_null"}
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM intacct.vendors WHERE key IN (SELECT unnest(?))", [deleted]).fetchone()[0] == 0
     con.close()

@@ -6,9 +6,12 @@ The sandbox runs as its own OS process (200k journal-entry lines); the load is t
 
 from __future__ import annotations
 
+import glob
 import os
 import signal
+import time
 from decimal import Decimal
+from pathlib import Path
 
 import orjson
 import pytest
@@ -19,7 +22,7 @@ from intacct_dagster_tests.e2e._harness import SandboxProcess, duckdb_query, kil
 
 pytestmark = pytest.mark.timeout(300)
 
-LINES = 200_000
+LINES = 150_000
 OBJECT = "general-ledger/journal-entry-line"
 TABLE = "journal_entry_lines"
 DATASET = "intacct"
@@ -61,18 +64,29 @@ def destination_rows(db) -> list[tuple]:
 
 
 def stored_cursor(db) -> dict | None:
-    """The journal_entry_lines cursor in the newest dlt state committed to the destination."""
+    """The journal_entry_lines cursor in the newest dlt state of a *completed* load (what dlt itself restores:
+    state rows whose load id has status 0 in `_dlt_loads`)."""
     from dlt.common.versioned_state import decompress_state
 
     try:
-        rows = duckdb_query(db, f'select state from "{DATASET}"."_dlt_pipeline_state" where pipeline_name = ? '
-                                'order by version desc limit 1', [PIPELINE])
-    except Exception:  # noqa: BLE001 - no state table yet
-        return None
+        rows = duckdb_query(
+            db, f'select s.state from "{DATASET}"."_dlt_pipeline_state" s join "{DATASET}"."_dlt_loads" l '
+                'on s._dlt_load_id = l.load_id where s.pipeline_name = ? and l.status = 0 '
+                'order by s.version desc limit 1', [PIPELINE])
+    except Exception as e:  # noqa: BLE001 - no state table yet
+        if "does not exist" in str(e) or "Catalog Error" in str(e):
+            return None
+        raise
     if not rows:
         return None
     state = decompress_state(rows[0][0])
     return state.get("sources", {}).get("intacct", {}).get("resources", {}).get(TABLE, {}).get("cursor")
+
+
+def load_jobs_done(tmpdir: Path) -> int:
+    """Finished load jobs of the package the (killable) run is loading right now: dlt moves each job file to
+    `completed_jobs/` as it lands in the destination. The run's dlt working dir is a private temp dir."""
+    return len(glob.glob(str(tmpdir / "intacct-dlt-*" / "*" / "load" / "normalized" / "*" / "completed_jobs" / "*")))
 
 
 def _ts(v) -> str:
@@ -84,52 +98,97 @@ def assert_cursor_not_past_unloaded(db, truth: dict[str, tuple[str, Decimal, Dec
     cur = stored_cursor(db)
     if cur is None:
         return None
-    loaded = {str(r[0]) for r in destination_rows(db)}
+    loaded = {str(r[0]): _ts(r[1]) for r in destination_rows(db)}
     pos = (cur["modified"], int(cur["key"]))
-    behind = [k for k, (m, _, _) in truth.items() if (m, int(k)) <= pos and k not in loaded]
-    assert not behind, f"stored cursor {cur} is past {len(behind)} unloaded records, e.g. {behind[:5]}"
+    behind = [k for k, (m, _, _) in truth.items() if (m, int(k)) <= pos and loaded.get(k) != m]
+    assert not behind, (f"stored cursor {cur} is past {len(behind)} records whose current version is not in the "
+                        f"destination, e.g. {behind[:5]}")
     return cur
+
+
+def check_after_kill(db, truth, label: str) -> str:
+    rows = destination_rows(db)
+    keys = [str(r[0]) for r in rows]
+    assert len(keys) == len(set(keys)), f"{label}: duplicate keys after the kill"
+    assert set(keys) <= set(truth), f"{label}: keys that do not exist at the source"
+    cur = assert_cursor_not_past_unloaded(db, truth)
+    return f"{label}: {len(rows)} rows in the destination, committed cursor {cur}"
+
+
+def kill_when(sb, proc, out, pred, what: str) -> None:
+    try:
+        wait_until(lambda: proc.poll() is not None or pred(), timeout=180, interval=0.02, what=what)
+    except Exception:
+        kill_tree(proc)
+        raise AssertionError(f"never reached {what}:\n" + out.text[-5000:]) from None
+    assert proc.poll() is None, f"the materialization finished before {what}:\n" + out.text[-5000:]
+    kill_tree(proc, signal.SIGKILL)
+    assert proc.returncode == -signal.SIGKILL, proc.returncode
 
 
 def test_sigkill_mid_load_then_rerun(tmp_path):
     db = tmp_path / "crash.duckdb"
+    run_tmp = tmp_path / "tmp"
+    run_tmp.mkdir()
+    (tmp_path / "dagster_home").mkdir()
+    notes: list[str] = []
+    t0 = time.monotonic()
+
+    def note(text: str) -> None:
+        notes.append(f"[{time.monotonic() - t0:5.1f}s] {text}")
+
     with SandboxProcess(lines=LINES) as sb:
         env = {
-            **os.environ, **sandbox_env(sb),
+            **os.environ, **sandbox_env(sb), "TMPDIR": str(run_tmp),
             "INTACCT_DUCKDB_PATH": str(db), "INTACCT_DESTINATION": "duckdb", "INTACCT_DATASET": DATASET,
             "DAGSTER_HOME": str(tmp_path / "dagster_home"),
         }
-        (tmp_path / "dagster_home").mkdir()
-        # slow each query page a little so "mid-load" is a wide window, not a race
-        sb.inject_fault("slow", times=10_000, path_contains="journal-entry-line", delay_s=0.2)
+        for k in ("INTACCT_DLT_PIPELINES_DIR", "INTACCT_ACCESS_TOKEN", "INTACCT_REFRESH_TOKEN"):
+            env.pop(k, None)
+        note(f"sandbox up: {LINES} lines")
+        truth = source_truth(sb)
+        note("source truth read")
+        assert len(truth) > 0.9 * LINES  # records of private entities are hidden, as for any top-level token
+        pages = len(truth) // 4000 + 1
+
+        # 1. SIGKILL while extracting: 12 of ~36 pages fetched
         sb.reset_request_count()
         proc, out = cli_materialize(env, select=f"intacct/{TABLE}")
-        pages_before_kill = 12  # 12 x 4000 = 48k of 200k rows extracted
-        try:
-            wait_until(lambda: sb.request_count(QUERY_OF_LINES) >= pages_before_kill, timeout=120, interval=0.05,
-                       what="the load to fetch some pages")
-        except Exception:
-            kill_tree(proc)
-            raise AssertionError("load never got going:\n" + out.text) from None
-        assert proc.poll() is None, "materialization finished before it could be killed:\n" + out.text
-        kill_tree(proc, signal.SIGKILL)
-        killed_at = sb.request_count(QUERY_OF_LINES)
-        assert proc.returncode == -signal.SIGKILL or proc.returncode != 0
+        kill_when(sb, proc, out, lambda: sb.request_count(QUERY_OF_LINES) >= 12, "12 pages fetched")
+        note(check_after_kill(db, truth, f"killed during extract ({sb.request_count(QUERY_OF_LINES)}/{pages} pages)"))
 
-        # the killed run left no cursor past data it did not load
-        truth = source_truth(sb)
-        assert len(truth) > 0.9 * LINES  # records of private entities are hidden, as for any top-level token
-        cursor_after_kill = assert_cursor_not_past_unloaded(db, truth)
-        partial = len(destination_rows(db))
+        # 2. SIGKILL while loading into the destination: some load jobs done, others not
+        proc, out = cli_materialize(env, select=f"intacct/{TABLE}")
+        kill_when(sb, proc, out, lambda: load_jobs_done(run_tmp) >= 1, "the load phase")
+        note(check_after_kill(db, truth, f"killed during load ({load_jobs_done(run_tmp)} load jobs done)"))
 
-        # life goes on while the loader is down: edits and new entries at the source
+        # life goes on while the loader is down: edits at the source
         sb.modify(OBJECT, 150)
-        sb.clear_faults()
 
-        proc2, out2 = cli_materialize(env, select=f"intacct/{TABLE}")
-        rc = proc2.wait(timeout=240)
-        out2.join()
-        assert rc == 0, "rerun failed:\n" + out2.text[-6000:]
+        # 3. rerun to completion
+        proc, out = cli_materialize(env, select=f"intacct/{TABLE}")
+        rc = proc.wait(timeout=240)
+        out.join()
+        assert rc == 0, "rerun failed:\n" + out.text[-6000:]
+        note(check_after_kill(db, source_truth(sb), "rerun completed"))
+
+        # 4. a big incremental (20k edited lines) SIGKILLed mid-extract: now a committed cursor exists, and
+        #    it must not claim any record whose current version is not loaded
+        sb.modify(OBJECT, 20_000)
+        note("20k lines modified")
+        truth = source_truth(sb)
+        note("source truth read")
+        sb.reset_request_count()
+        proc, out = cli_materialize(env, select=f"intacct/{TABLE}")
+        kill_when(sb, proc, out, lambda: sb.request_count(QUERY_OF_LINES) >= 3, "3 incremental pages fetched")
+        note(check_after_kill(db, truth, "incremental killed during extract"))
+        assert stored_cursor(db) is not None
+
+        # 5. and the rerun picks everything up
+        proc, out = cli_materialize(env, select=f"intacct/{TABLE}")
+        rc = proc.wait(timeout=240)
+        out.join()
+        assert rc == 0, "rerun failed:\n" + out.text[-6000:]
 
         truth = source_truth(sb)
         rows = destination_rows(db)
@@ -137,10 +196,8 @@ def test_sigkill_mid_load_then_rerun(tmp_path):
         assert len(keys) == len(set(keys)), f"{len(keys) - len(set(keys))} duplicate keys in the destination"
         assert len(rows) == len(truth), f"destination has {len(rows)} rows, source {len(truth)}"
         assert set(keys) == set(truth), "key sets differ"
-        dest_txn = sum((Decimal(str(r[2])) for r in rows), Decimal(0))
-        dest_base = sum((Decimal(str(r[3])) for r in rows), Decimal(0))
-        assert dest_txn == sum((t[1] for t in truth.values()), Decimal(0))
-        assert dest_base == sum((t[2] for t in truth.values()), Decimal(0))
+        assert sum((Decimal(str(r[2])) for r in rows), Decimal(0)) == sum((t[1] for t in truth.values()), Decimal(0))
+        assert sum((Decimal(str(r[3])) for r in rows), Decimal(0)) == sum((t[2] for t in truth.values()), Decimal(0))
         by_key = {str(r[0]): r for r in rows}
         stale = [k for k, (m, txn, _) in truth.items() if _ts(by_key[k][1]) != m or Decimal(str(by_key[k][2])) != txn]
         assert not stale, f"{len(stale)} rows differ from the source (e.g. {stale[:5]})"
@@ -148,6 +205,5 @@ def test_sigkill_mid_load_then_rerun(tmp_path):
         assert final_cursor is not None
         newest = max((m, int(k)) for k, (m, _, _) in truth.items())
         assert (final_cursor["modified"], int(final_cursor["key"])) == newest
-
-        print(f"crash drill: killed after {killed_at} query pages; {partial} rows committed before the kill "
-              f"(cursor {cursor_after_kill}); rerun loaded {len(rows)} rows; cursor {final_cursor}")
+        note(f"rerun: {len(rows)} rows == source, sums equal, cursor {final_cursor}")
+    print("\ncrash drill:\n  " + "\n  ".join(notes))
