@@ -17,6 +17,7 @@ from dagster_dlt import DagsterDltResource, dlt_assets
 
 from intacct_dagster.config import ASSETS_OP_NAME, IntacctRunConfig
 from intacct_dagster.destination import PIPELINE_NAME, IntacctDestination, configured_destination_name
+from intacct_dagster.failures import explain
 from intacct_dagster.intacct.catalog import resolve_objects
 from intacct_dagster.intacct.source import intacct_source
 from intacct_dagster.resources import IntacctResource
@@ -86,9 +87,15 @@ def intacct_assets(
         mode=config.mode, full_resync=resync,
     )
     with intacct_destination.run_pipeline() as pipeline:
-        results = list(
-            dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline, dagster_dlt_translator=TRANSLATOR)
-        )
+        try:
+            results = list(
+                dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline, dagster_dlt_translator=TRANSLATOR)
+            )
+        except Exception as exc:
+            failure = explain(exc, settings.base_url)
+            if failure is None:
+                raise
+            raise failure from exc
         row_counts = _row_counts(pipeline, [table_of(r.asset_key) for r in results])
     for result in results:
         table = table_of(result.asset_key)

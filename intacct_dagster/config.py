@@ -7,10 +7,11 @@ delete reconciliation.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Literal
 
 from dagster import Config
-from pydantic import Field
+from pydantic import Field, field_validator
 
 Mode = Literal["incremental", "reconcile_deletes"]
 
@@ -50,6 +51,24 @@ class IntacctRunConfig(Config):
         default_factory=list,
         description="Tables to skip in this run (e.g. ['journal_entry_lines']).",
     )
+
+    @field_validator("start_date")
+    @classmethod
+    def _iso_start_date(cls, value: str | None) -> str | None:
+        """Fail at launch with the field's name, not deep inside the extraction."""
+        if value in (None, ""):
+            return None
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                date.fromisoformat(text)
+            else:
+                datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            raise ValueError(
+                f"start_date {value!r} is not an ISO date or timestamp (e.g. 2024-01-01 or 2024-01-01T00:00:00Z)"
+            ) from None
+        return text
 
     def tables_to_load(self, selected: list[str]) -> list[str]:
         """Apply `objects`/`exclude` to the tables Dagster selected; unknown names are an error."""

@@ -225,8 +225,9 @@ def run_once(args: argparse.Namespace, sb) -> int:
 
 def run_ui(args: argparse.Namespace) -> int:
     """`dagster dev` in a subprocess; the sandbox (if any) keeps serving from this process."""
-    cmd = [sys.executable, "-m", "dagster", "dev", "-m", "intacct_dagster.definitions",
-           "--port", str(args.port), "--host", "127.0.0.1"]
+    workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
+    target = ["-w", str(workspace)] if workspace.exists() else ["-m", "intacct_dagster.definitions"]
+    cmd = [sys.executable, "-m", "dagster", "dev", *target, "--port", str(args.port), "--host", "127.0.0.1"]
     print(f"Starting: {' '.join(cmd)}\nOpen http://127.0.0.1:{args.port}, then Assets -> Materialize all. Ctrl-C stops.",
           flush=True)
     proc = subprocess.Popen(cmd, env=os.environ.copy())

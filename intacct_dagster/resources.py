@@ -87,6 +87,12 @@ class IntacctResource(ConfigurableResource):
             if (value := getattr(self, name)) not in (None, "")
         }
         settings = dataclasses.replace(base, **overrides)
+        if settings.base_url and not str(settings.base_url).startswith(("http://", "https://")):
+            raise Failure(
+                description=f"INTACCT_BASE_URL / base_url {settings.base_url!r} is not an http(s) URL "
+                "(default https://api.intacct.com/ia/api/v1).",
+                allow_retries=False,
+            )
         try:
             settings.validate()  # names the missing setting and its env var
         except Exception as exc:

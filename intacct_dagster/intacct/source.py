@@ -30,7 +30,8 @@ logger = logging.getLogger("intacct_dagster.intacct")
 Mode = Literal["incremental", "full", "reconcile_deletes"]
 MODES = ("incremental", "full", "reconcile_deletes")
 DEFAULT_LOOKBACK_S = 3600
-MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+BATCH_ROWS = 40_000  # rows per yielded arrow table (about 10 full pages)
+MERGE = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
 
 
 class _Runtime:
@@ -241,27 +242,38 @@ def _extract(obj: IntacctObject, runtime: _Runtime, options: _Options) -> Iterat
     logger.info("intacct: %s (%s): %s scan from %s", obj.name, obj.path,
                 "full" if (full or not stored) else "incremental",
                 query.after or query.lower or "the beginning")
-    first = True
     total = 0
     best = dict(stored) if stored and not full else None
+    batch: list[pa.Table] = []
+    batch_rows = 0
+    hinted = False
     for page_no, rows in enumerate(iter_pages(client.query, query), start=1):
-        table = rows_to_table(rows, columns, schema)
         total += len(rows)
-        if first:
-            yield dlt.mark.with_hints(table, hints)
-            first = False
-        else:
-            yield table
-        # the page is now in dlt's hands: only now may the cursor move past it
-        if cursor and rows:
-            last = rows[-1]
-            position = {"modified": last[cursor], "key": str(last[obj.primary_key])}
-            if best is None or _position_key(position) > _position_key(best):
-                best = position
-            state["cursor"] = best
+        if rows:
+            batch.append(rows_to_table(rows, columns, schema))
+            batch_rows += len(rows)
+            if cursor:
+                last = rows[-1]
+                position = {"modified": last[cursor], "key": str(last[obj.primary_key])}
+                if best is None or _position_key(position) > _position_key(best):
+                    best = position
         logger.info("intacct: %s page %d: %d rows (%d so far)", obj.name, page_no, len(rows), total)
-    if first:
-        yield dlt.mark.with_hints(schema.empty_table(), hints)
+        del rows
+        if batch_rows >= BATCH_ROWS:
+            # dlt re-validates the table schema per yielded item: yield few, large tables
+            table = pa.concat_tables(batch)
+            batch, batch_rows = [], 0
+            yield table if hinted else dlt.mark.with_hints(table, hints)
+            hinted = True
+            # the rows are now in dlt's hands: only now may the cursor move past them
+            if best is not None:
+                state["cursor"] = best
+    if batch or not hinted:
+        table = pa.concat_tables(batch) if batch else schema.empty_table()
+        batch = []
+        yield table if hinted else dlt.mark.with_hints(table, hints)
+    if cursor and best is not None:
+        state["cursor"] = best
     if markers is not None and markers.num_rows:
         logger.info("intacct: %s: %d rows deleted at the source", obj.name, markers.num_rows)
         yield markers

@@ -51,7 +51,7 @@ class Sandbox:
         self._gen.build(lines)
         self._gen.rng = random.Random(seed + 1)  # mutations: deterministic given the call sequence
         self.build_seconds = time.perf_counter() - t0
-        self.engine = QueryEngine(self.store)
+        self.engine = QueryEngine(self.store, self._lock)
         ents = self.store.table("company-config/entity")
         self._entity_rows = {ents.cols["id"][r]: r for r in range(ents.n)}
         self.tokens = TokenService(self._now_epoch, token_lifetime_s, set(self._entity_rows))
@@ -78,6 +78,7 @@ class Sandbox:
             self._server = None
             if self._thread is not None:
                 self._thread.join(timeout=5)
+        self.engine.close()
 
     def __enter__(self) -> Sandbox:
         self.start()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from .store import Store, epoch_to_ordinal, frag_cents, money_frag
+from .store import Store, epoch_to_ordinal, frag_cents
 
 DAY = 86400
 SPAN_DAYS = 730
@@ -399,41 +399,43 @@ class Generator:
             entry_rows.append(erow)
             total = int(r() * 1_000_000) + 1000
             nd = k // 2
-            for side, m in (("debit", nd), ("credit", k - nd)):
+            amounts = []
+            for m in (nd, k - nd):
                 ws = [1.0 + r() for _ in range(m)]
                 sw = sum(ws)
                 parts = [int(total * w / sw) for w in ws]
                 parts[-1] += total - sum(parts)
-                for amt in parts:
-                    line_rows.append(len(c_je))
-                    c_je.append(erow)
-                    c_no.append(len(line_rows))
-                    c_tt.append(side)
-                    m = money_frag(amt)
-                    c_ta.append(m)
-                    c_ba.append(m)
-                    c_ed.append(posting)
-                    c_desc.append(LINE_TEXT[int(r() * 50)])
-                    c_doc.append(None)
-                    c_state.append(state)
-                    c_bill.append(r() < 0.05)
-                    c_bc.append(cur)
-                    c_tc.append(cur)
-                    c_xr.append(1.0)
-                    c_cc.append(cost_centers[int(r() * 6)])
-                    c_ap.append(posting + 1 if r() < 0.3 else 0)
-                    c_gl.append(int(r() * n_acc))
-                    for col, elig, p_none in dims:
-                        el = elig[ent]
-                        col.append(-1 if r() < p_none else el[int(r() * len(el))])
-                    c_ent.append(ent)
-                    c_cr.append(created)
-                    c_mo.append(modified)
-                    c_cb.append(by_c)
-                    c_mb.append(by_m)
-                    private.append(priv)
-            # line numbers restart per entry
-            for i, lr in enumerate(line_rows[-k:]):
-                c_no[lr] = i + 1
+                amounts += parts
+            first = len(c_je)
+            line_rows.extend(range(first, first + k))
+            c_je.extend([erow] * k)
+            c_no.extend(range(1, k + 1))
+            c_tt.extend(["debit"] * nd + ["credit"] * (k - nd))
+            money = [f'"{a // 100}.{a % 100:02d}"' for a in amounts]
+            c_ta.extend(money)
+            c_ba.extend(money)
+            c_ed.extend([posting] * k)
+            c_doc.extend([None] * k)
+            c_state.extend([state] * k)
+            c_bc.extend([cur] * k)
+            c_tc.extend([cur] * k)
+            c_xr.extend([1.0] * k)
+            c_ent.extend([ent] * k)
+            c_cr.extend([created] * k)
+            c_mo.extend([modified] * k)
+            c_cb.extend([by_c] * k)
+            c_mb.extend([by_m] * k)
+            private.extend([priv] * k)
+        # per-line random columns, generated column-wise for all new lines at once (much faster than per entry)
+        first = line_rows[0] if line_rows else len(c_je)
+        n_new = len(c_je) - first
+        ents = c_ent[first:]
+        c_desc.extend([LINE_TEXT[int(r() * 50)] for _ in range(n_new)])
+        c_bill.extend([r() < 0.05 for _ in range(n_new)])
+        c_cc.extend([cost_centers[int(r() * 6)] for _ in range(n_new)])
+        c_ap.extend([p + 1 if r() < 0.3 else 0 for p in c_ed[first:]])
+        c_gl.extend([int(r() * n_acc) for _ in range(n_new)])
+        for col, elig, p_none in dims:
+            col.extend([-1 if r() < p_none else (el := elig[e])[int(r() * len(el))] for e in ents])
         jl.commit_bulk(private)
         return entry_rows if return_entries else line_rows

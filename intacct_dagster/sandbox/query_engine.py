@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import queue
 import re
 import threading
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -496,12 +497,18 @@ def _remove(arr: array, value: int) -> None:
 
 # ---------------------------------------------------------------------------------------------------- execution
 class QueryEngine:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, lock: threading.RLock | None = None, prefetch: bool = True):
         self.store = store
+        self.lock = lock or threading.RLock()  # the data lock (shared with mutations)
         self.indexes = Indexes(store)
         self._cache: OrderedDict = OrderedDict()
         self.fast_hits = 0
         self.slow_hits = 0
+        self.prefetch = prefetch
+        self.prefetch_hits = 0
+        self._prefetched: tuple | None = None
+        self._pf_queue: queue.Queue = queue.Queue(maxsize=1)
+        self._pf_thread: threading.Thread | None = None
 
     def run(self, spec: QuerySpec, scope: Scope) -> tuple[list[dict], int]:
         """Returns (page rows as flat dicts, totalCount)."""
@@ -511,15 +518,79 @@ class QueryEngine:
         return self.store.flat_rows(spec.path, page_rows, spec.fields), total
 
     def run_json(self, spec: QuerySpec, scope: Scope) -> tuple[str, int]:
-        """Returns (JSON text of the page's ``ia::result`` array, totalCount) -- the server's hot path."""
+        """Returns (JSON text of the page's ``ia::result`` array, totalCount) -- the server's hot path.
+
+        Ordered scans (keyset or offset) also get the *following* page rendered by a background thread while
+        the client is busy parsing this one; if the next request asks for exactly those rows, serving it is a
+        string join. Any data change invalidates the prefetched rows (they are keyed by all table versions)."""
         if spec.aggregates:
             rows, total = self._aggregate(spec, scope)
             return orjson.dumps(rows).decode(), total
-        page_rows, total = self.page_rows(spec, scope)
-        return self.store.json_rows(spec.path, page_rows, spec.fields), total
+        hint: list = []
+        page_rows, total = self.page_rows(spec, scope, hint)
+        names = tuple(spec.fields)
+        versions = self.versions()
+        js = None
+        pf = self._prefetched
+        if self.prefetch and pf is not None and pf[0] == versions and pf[1] == spec.path and pf[2] == names and page_rows:
+            cached = pf[3]
+            if all(r in cached for r in page_rows):
+                js = "[" + ",".join([cached[r] for r in page_rows]) + "]"
+                self.prefetch_hits += 1
+        if js is None:
+            js = self.store.json_rows(spec.path, page_rows, spec.fields)
+        if self.prefetch and hint and len(page_rows) == spec.size:
+            self._schedule_prefetch((versions, spec.path, names, *hint[0], page_rows[-1], spec.size))
+        return js, total
 
-    def page_rows(self, spec: QuerySpec, scope: Scope) -> tuple[list[int], int]:
-        page = self._fast(spec, scope)
+    def versions(self) -> tuple:
+        return tuple(t.version for t in self.store.tables.values())
+
+    def _schedule_prefetch(self, job: tuple) -> None:
+        if self._pf_thread is None:
+            self._pf_thread = threading.Thread(target=self._prefetch_loop, name="sandbox-prefetch", daemon=True)
+            self._pf_thread.start()
+        try:
+            self._pf_queue.get_nowait()  # only the latest scan position matters
+        except queue.Empty:
+            pass
+        self._pf_queue.put(job)
+
+    def _prefetch_loop(self) -> None:
+        while True:
+            job = self._pf_queue.get()
+            if job is None:
+                return
+            versions, path, names, arr, is_comp, desc, last_row, size = job
+            with self.lock:
+                if self.versions() != versions:
+                    continue
+                last = (((self.store.table(path).cols[MOD][last_row] - BASE_EPOCH) << SHIFT) | (last_row + 1)
+                        if is_comp else last_row)
+                if desc:
+                    j = bisect_left(arr, last)
+                    seg = list(reversed(arr[max(0, j - size): j]))
+                else:
+                    j = bisect_right(arr, last)
+                    seg = list(arr[j: j + size])
+                rows = [(c & KMASK) - 1 for c in seg] if is_comp else seg
+                if rows:
+                    texts = self.store.json_row_texts(path, rows, list(names))
+                    self._prefetched = (versions, path, names, dict(zip(rows, texts, strict=True)))
+
+    def close(self) -> None:
+        """Stop the prefetch thread (it restarts on demand)."""
+        if self._pf_thread is not None:
+            try:
+                self._pf_queue.get_nowait()
+            except queue.Empty:
+                pass
+            self._pf_queue.put(None)
+            self._pf_thread.join(timeout=5)
+            self._pf_thread = None
+
+    def page_rows(self, spec: QuerySpec, scope: Scope, hint: list | None = None) -> tuple[list[int], int]:
+        page = self._fast(spec, scope, hint)
         if page is None:
             self.slow_hits += 1
             ordered = self._slow_ordered(spec, scope)
@@ -528,7 +599,7 @@ class QueryEngine:
         return page
 
     # -- fast path ----------------------------------------------------------------------------------------
-    def _fast(self, spec: QuerySpec, scope: Scope):
+    def _fast(self, spec: QuerySpec, scope: Scope, hint: list | None = None):
         t = self.store.table(spec.path)
         order = spec.order
         if t.odef.has_audit and order and order[0][0] == MOD and (
@@ -544,6 +615,8 @@ class QueryEngine:
             arr = self.indexes.composites(spec.path, scope)
             spans = [(bisect_left(arr, lo), bisect_left(arr, hi)) for lo, hi in ivs]
             rows = _take(arr, spans, spec.start, spec.size, order[0][1])
+            if hint is not None:
+                hint.append((arr, True, order[0][1]))
             return [(c & KMASK) - 1 for c in rows], sum(b - a for a, b in spans)
         if not order or (len(order) == 1 and order[0][0] == "key"):
             res = self._intervals(spec.expr, spec.filters, key_only=True)
@@ -552,7 +625,10 @@ class QueryEngine:
             _, kivs = res
             arr = self.indexes.visible_rows(spec.path, scope)
             spans = [(bisect_left(arr, lo - 1), bisect_left(arr, hi - 1)) for lo, hi in kivs]
-            rows = _take(arr, spans, spec.start, spec.size, bool(order and order[0][1]))
+            desc = bool(order and order[0][1])
+            rows = _take(arr, spans, spec.start, spec.size, desc)
+            if hint is not None:
+                hint.append((arr, False, desc))
             return list(rows), sum(b - a for a, b in spans)
         return None
 
@@ -592,8 +668,8 @@ class QueryEngine:
         return [r for r, m in zip(rows, mask, strict=False) if m]
 
     def _slow_ordered(self, spec: QuerySpec, scope: Scope) -> array:
-        t = self.store.table(spec.path)
-        ck = (spec.cache_key, scope.cache_key, t.version)
+        # any table may matter (filters/sorts on related fields read the target tables)
+        ck = (spec.cache_key, scope.cache_key, tuple(t.version for t in self.store.tables.values()))
         hit = self._cache.get(ck)
         if hit is not None:
             self._cache.move_to_end(ck)
@@ -623,6 +699,8 @@ class QueryEngine:
 
     # -- aggregates ---------------------------------------------------------------------------------------
     def _aggregate(self, spec: QuerySpec, scope: Scope):
+        if spec.fields == ["count:key"] and spec.expr is None:  # "how many rows?" -- no scan needed
+            return [{"count:key": len(self.indexes.visible_rows(spec.path, scope))}][spec.start - 1: spec.start], 1
         rows = self._matching_rows(spec, scope)
         agg_names = {a[0] for a in spec.aggregates}
         group_fields = [f for f in spec.fields if f not in agg_names]

@@ -31,7 +31,11 @@ def fmt_money(cents: int) -> str:
 
 def money_frag(cents: int | None) -> str | None:
     """Storage form of a money value: its JSON text (``'"123.45"'``), served without any formatting."""
-    return None if cents is None else '"' + fmt_money(cents) + '"'
+    if cents is None:
+        return None
+    if cents >= 0:
+        return f'"{cents // 100}.{cents % 100:02d}"'
+    return '"' + fmt_money(cents) + '"'
 
 
 def frag_cents(frag: str | None) -> int | None:
@@ -168,20 +172,29 @@ class Table:
         self.n = 0
         self.ref_names = frozenset(r.name for r in odef.all_refs)
         self.money_names = frozenset(f.name for f in odef.all_fields if f.kind == "money")
+        self._plan: list | None = None
 
     # -- writing -------------------------------------------------------------------------------------------
     def append(self, values: dict) -> int:
         """Append one row (raw storage values; missing columns get null). Returns the row index."""
-        for name, col in self.cols.items():
-            v = values.get(name)
-            if isinstance(col, array):
-                if v is None:
-                    v = -1 if name in self.ref_names else (0 if col.typecode == "i" else NULL_INT)
-                col.append(v)
-            elif name in self.money_names and isinstance(v, int):
-                col.append(money_frag(v))
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = []
+            for name, col in self.cols.items():
+                if isinstance(col, array):
+                    null = -1 if name in self.ref_names else (0 if col.typecode == "i" else NULL_INT)
+                    plan.append((name, col.append, null, False))
+                else:
+                    plan.append((name, col.append, None, name in self.money_names))
+        get = values.get
+        for name, append, null, money in plan:
+            v = get(name)
+            if v is None:
+                append(null)
+            elif money and v.__class__ is int:
+                append(money_frag(v))
             else:
-                col.append(v)
+                append(v)
         self.alive.append(1)
         self.private.append(1 if values.get("__private") else 0)
         self.n += 1
@@ -355,13 +368,17 @@ class Store:
         cols = [self.accessor(path, n).render(rows) for n in names]
         return [dict(zip(names, vals, strict=False)) for vals in zip(*cols, strict=False)] if cols else [{} for _ in rows]
 
-    def json_rows(self, path: str, rows: list[int], names: list[str]) -> str:
-        """The JSON array text of ``flat_rows(path, rows, names)``, built without intermediate dicts."""
+    def json_row_texts(self, path: str, rows: list[int], names: list[str]) -> list[str]:
+        """JSON object text of each row (flat dotted keys in ``names`` order), built without intermediate dicts."""
         if not rows:
-            return "[]"
+            return []
         cols = [self.accessor(path, n).frag(rows) for n in names]
         tmpl = "{" + ",".join(jstr(n).replace("%", "%%") + ":%s" for n in names) + "}"
-        return "[" + ",".join([tmpl % vals for vals in zip(*cols, strict=False)]) + "]"
+        return [tmpl % vals for vals in zip(*cols, strict=True)]
+
+    def json_rows(self, path: str, rows: list[int], names: list[str]) -> str:
+        """The JSON array text of ``flat_rows(path, rows, names)``."""
+        return "[" + ",".join(self.json_row_texts(path, rows, names)) + "]"
 
     def full_records(self, path: str, rows: list[int]) -> list[dict]:
         """Nested records as ``GET /objects/<path>/<key>`` returns them (refs and groups as objects)."""

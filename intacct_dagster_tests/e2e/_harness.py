@@ -7,6 +7,7 @@ tables back, compares them with the sandbox's own view of the data and scans tex
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -376,32 +377,37 @@ def canon(v: Any) -> Any:
     if isinstance(v, float):
         return Decimal(repr(v)).normalize()
     if isinstance(v, str):
-        s = v.strip()
-        if _TS_RX.match(s):
-            try:
-                return canon(dt.datetime.fromisoformat(s.replace("Z", "+00:00")))
-            except ValueError:
-                return s
-        if _DATE_RX.match(s):
-            try:
-                return dt.date.fromisoformat(s)
-            except ValueError:
-                return s
-        if _NUM_RX.match(s) and not (len(s) > 1 and s[0] == "0" and s[1] != "."):
-            try:
-                return Decimal(s).normalize()
-            except InvalidOperation:
-                return s
-        if s[:1] in "[{":
-            try:
-                return canon(json.loads(s))
-            except ValueError:
-                return s
-        return v
+        return _canon_str(v)
     if isinstance(v, dict):
         return {k: canon(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
         return [canon(x) for x in v]
+    return v
+
+
+@functools.lru_cache(maxsize=200_000)
+def _canon_str(v: str) -> Any:
+    s = v.strip()
+    if _TS_RX.match(s):
+        try:
+            return canon(dt.datetime.fromisoformat(s.replace("Z", "+00:00")))
+        except ValueError:
+            return s
+    if _DATE_RX.match(s):
+        try:
+            return dt.date.fromisoformat(s)
+        except ValueError:
+            return s
+    if _NUM_RX.match(s) and not (len(s) > 1 and s[0] == "0" and s[1] != "."):
+        try:
+            return Decimal(s).normalize()
+        except InvalidOperation:
+            return s
+    if s[:1] in "[{":
+        try:
+            return canon(json.loads(s))
+        except ValueError:
+            return s
     return v
 
 
@@ -460,7 +466,10 @@ def compare_rows(src_rows: list[dict], dest_rows: list[dict], key: str = "key", 
             col = colmap[f]
             if col is None:
                 continue
-            sv, dv = canon(s.get(f)), canon(d.get(col))
+            raw_s, raw_d = s.get(f), d.get(col)
+            if raw_s == raw_d and type(raw_s) is type(raw_d):
+                continue
+            sv, dv = canon(raw_s), canon(raw_d)
             if sv != dv and not (sv in (None, [], {}) and dv in (None, [], {})):
                 mismatches += 1
                 if mismatches <= 8:

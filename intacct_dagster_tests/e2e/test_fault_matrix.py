@@ -9,11 +9,12 @@ import pytest
 from dagster import instance_for_test
 
 from intacct_dagster_tests.e2e._dagster import event_log_text, failure_text, materialize, sandbox_env
-from intacct_dagster_tests.e2e._harness import compare_rows, duckdb_table, duckdb_tables
+from intacct_dagster_tests.e2e._harness import compare_rows, duckdb_tables
 
 pytestmark = pytest.mark.timeout(120)
 
-TABLES = ["journal_entry_lines", "vendors", "gl_accounts"]
+TABLES = ["journal_entry_lines", "vendors"]
+LINES_QUERY = "object=general-ledger/journal-entry-line"  # sandbox request descriptor of that object's queries
 INSTANCE_OVERRIDES = {
     # what docs/operations.md recommends: route the extraction layer's logger into the event log
     "python_logs": {"managed_python_loggers": ["intacct_dagster.intacct"], "python_log_level": "INFO"},
@@ -30,7 +31,7 @@ FAULTS = [
     ("token_invalid_400", {}, r"(?i)token.*(rejected|invalid).*(re-?mint|refresh|retry)"),
     ("gw_invalid_token", {}, r"(?i)token.*(rejected|invalid).*(re-?mint|refresh|retry)"),
     ("reset", {}, r"(?i)(reset|connection|aborted).*retry"),
-    ("slow", {"delay_s": 1.0}, None),
+    ("slow", {"delay_s": 0.5}, None),
     ("truncated", {}, r"(?i)(truncat|invalid json|decode|incomplete|json).*retry"),
     ("edit_during_scan", {"n": 5}, None),
 ]
@@ -42,25 +43,37 @@ def _objects():
     return {o.name: o for o in resolve_objects(TABLES)}
 
 
+@pytest.fixture(scope="module")
+def fault_sandbox():
+    """One sandbox and one Dagster instance for the whole matrix (each case still loads into a fresh DuckDB)."""
+    from intacct_dagster.sandbox import Sandbox
+
+    sb = Sandbox(lines=2_000, seed=11)
+    sb.start()
+    with instance_for_test(overrides=INSTANCE_OVERRIDES) as instance:
+        yield sb, instance
+    sb.stop()
+
+
 @pytest.mark.parametrize("kind,params,expect", FAULTS, ids=[f"{k}-{p.get('status', '')}".rstrip("-") for k, p, _ in FAULTS])
-def test_fault_through_dagster(kind, params, expect, sandbox_factory, clean_env, tmp_path):
-    sb = sandbox_factory(lines=2000)
+def test_fault_through_dagster(kind, params, expect, fault_sandbox, clean_env, tmp_path):
+    sb, instance = fault_sandbox
     db = tmp_path / "faults.duckdb"
     for k, v in sandbox_env(sb).items():
         clean_env.setenv(k, v)
     clean_env.setenv("INTACCT_DUCKDB_PATH", str(db))
+    clean_env.setenv("SOURCES__INTACCT__PAGE_SIZE", "500")  # dlt config: ~4 query pages of journal-entry lines
 
     objs = _objects()
-    inject = dict(params)
-    if kind == "edit_during_scan":
-        inject["path_contains"] = "query"
-    sb.inject_fault(kind, times=1 if kind != "slow" else 3, after=2, **({"path_contains": "query"} | inject))
-
-    with instance_for_test(overrides=INSTANCE_OVERRIDES) as instance:
-        result = materialize(TABLES, instance=instance)
-        logs = event_log_text(instance, result.run_id)
+    sb.clear_faults()
+    # after=1: the fault hits mid-scan, on the 2nd query page of journal-entry lines
+    sb.inject_fault(kind, times=2 if kind == "slow" else 1, after=1, path_contains=LINES_QUERY, **params)
+    result = materialize(TABLES, instance=instance)
+    logs = event_log_text(instance, result.run_id)
+    pending = sb.faults.pending()
     sb.clear_faults()
     assert result.success, f"{kind}: run failed:\n{failure_text(result)}\n--- logs ---\n{logs[-4000:]}"
+    assert pending == 0, f"{kind}: the fault never fired ({pending} uses left)"
 
     if expect:
         assert re.search(expect, logs), f"{kind}: no log line matching /{expect}/ in the run's event log:\n{logs[-6000:]}"
@@ -69,6 +82,5 @@ def test_fault_through_dagster(kind, params, expect, sandbox_factory, clean_env,
     problems = []
     for name, obj in objs.items():
         assert name in loaded, f"{kind}: table {name} not loaded"
-        problems += compare_rows(sb.rows(obj.path), duckdb_table(db, "intacct", name), key=obj.primary_key,
-                                 label=f"{kind}/{name}")
+        problems += compare_rows(sb.rows(obj.path), loaded[name], key=obj.primary_key, label=f"{kind}/{name}")
     assert not problems, "\n".join(problems)

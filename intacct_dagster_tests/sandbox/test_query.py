@@ -249,3 +249,37 @@ def test_empty_and_invalid_bodies(api, sandbox):
     r = api.s.post(url, data=b"{not json", headers={"Content-Type": "application/json"}, timeout=10)
     _error(r)
     _error(api.query([1, 2]))
+
+
+def test_prefetched_next_page_is_identical(sandbox):
+    import time
+
+    from intacct_dagster.sandbox.query_engine import Scope, validate
+
+    eng = sandbox.engine
+    scope = Scope(None, True)
+    body = {"object": JEL, "fields": ["key", "txnAmount", "glAccount.name", MOD], "size": 50,
+            "orderBy": [{MOD: "asc"}, {"key": "asc"}], "filterParameters": {"includePrivate": True}}
+    import orjson
+
+    with sandbox._lock:
+        first, _ = eng.run_json(validate(body, sandbox.store, 0), scope)
+    last = orjson.loads(first)[-1]
+    nxt = {**body, "filters": [{"$gt": {MOD: last[MOD]}}, {"$eq": {MOD: last[MOD]}}, {"$gt": {"key": last["key"]}}],
+           "filterExpression": "1 or (2 and 3)"}
+    deadline = time.time() + 5
+    while eng._prefetched is None and time.time() < deadline:
+        time.sleep(0.01)
+    hits = eng.prefetch_hits
+    with sandbox._lock:
+        served, _ = eng.run_json(validate(nxt, sandbox.store, 0), scope)
+    assert eng.prefetch_hits == hits + 1
+    eng.prefetch = False
+    with sandbox._lock:
+        plain, _ = eng.run_json(validate(nxt, sandbox.store, 0), scope)
+    assert served == plain and len(orjson.loads(plain)) == 50
+    sandbox.modify(JEL, 1)  # any change invalidates what was prefetched
+    eng.prefetch = True
+    with sandbox._lock:
+        eng.run_json(validate(nxt, sandbox.store, 0), scope)
+    assert eng.prefetch_hits == hits + 1

@@ -1,0 +1,53 @@
+"""Turn extraction errors into Dagster `Failure`s that say what to fix, and whether to retry.
+
+dlt wraps whatever a resource raised in two or three layers of its own exceptions; the user
+needs the Intacct cause plus the env var to look at. Configuration and credential problems are
+not transient, so they are marked `allow_retries=False` and the job's retry policy skips them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import requests
+from dagster import Failure
+
+from intacct_dagster.intacct.errors import IntacctAuthError, IntacctConfigError, IntacctRetryError
+
+CREDENTIAL_HINT = (
+    "Check INTACCT_CLIENT_ID and INTACCT_CLIENT_SECRET, and INTACCT_USERNAME (ws_user@COMPANYID) or "
+    "INTACCT_REFRESH_TOKEN (re-authorise if it was revoked) or INTACCT_ACCESS_TOKEN (expires after 12 h); "
+    "the API client must be authorised in the company (Company > Security)."
+)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def explain(exc: BaseException, base_url: str | None) -> Failure | None:
+    """A Failure with a hint for known causes, or None to let the original error through."""
+    where = f" (INTACCT_BASE_URL={base_url})" if base_url else " (INTACCT_BASE_URL)"
+    for cause in _chain(exc):
+        if isinstance(cause, IntacctConfigError):
+            return Failure(description=f"Invalid Intacct configuration: {cause}", allow_retries=False)
+        if isinstance(cause, IntacctAuthError) and cause.status is None:  # never got an HTTP answer
+            bad_url = any(n in str(cause) for n in ("MissingSchema", "InvalidSchema", "InvalidURL"))
+            return Failure(description=f"Could not reach the Intacct token endpoint{where}: {cause}",
+                           allow_retries=not bad_url)
+        if isinstance(cause, IntacctAuthError):
+            return Failure(description=f"Intacct rejected the credentials: {cause}\n{CREDENTIAL_HINT}",
+                           allow_retries=False)
+        if isinstance(cause, (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+                              requests.exceptions.InvalidURL)):
+            return Failure(description=f"The Intacct base URL is not a valid URL{where}: {cause}",
+                           allow_retries=False)
+        if isinstance(cause, (requests.ConnectionError, requests.Timeout)):
+            return Failure(description=f"Could not reach the Intacct API{where}: {cause}")
+        if isinstance(cause, IntacctRetryError):
+            return Failure(description=f"Intacct kept failing after retries{where}: {cause}")
+    return None
