@@ -42,12 +42,12 @@ def _peak_rss_mb(pid: int | None) -> float:
 
 
 def _start(lines: int, in_process: bool):
-    """(base_url, build_seconds, server pid or None, stop callable)"""
+    """(base_url, build_seconds, server pid or None, stop callable, admin token)"""
     if in_process:
         from intacct_dagster.sandbox import Sandbox
 
         sb = Sandbox(lines=lines)
-        return sb.start(), sb.build_seconds, None, sb.stop
+        return sb.start(), sb.build_seconds, None, sb.stop, sb.admin_token
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "intacct_dagster.sandbox", "--port", "0", "--lines", str(lines)],
                             stdout=subprocess.PIPE, text=True)
@@ -57,12 +57,25 @@ def _start(lines: int, in_process: bool):
         proc.kill()
         raise SystemExit(f"could not start the sandbox: {first!r}")
     print(f"(server process up after {time.perf_counter() - t0:.1f} s incl. interpreter start)")
+    admin = None
+    for _ in range(6):
+        m2 = re.search(r"admin token\s+(\S+)", proc.stdout.readline())
+        if m2:
+            admin = m2.group(1)
+            break
 
     def stop():
         proc.terminate()
         proc.wait(timeout=10)
 
-    return m.group(1), float(m.group(2)), proc.pid, stop
+    return m.group(1), float(m.group(2)), proc.pid, stop, admin
+
+
+def _stats(base: str, admin: str | None) -> dict:
+    if admin is None:
+        return {}
+    r = requests.get(f"{base}/__sandbox__/stats", headers={"X-Sandbox-Admin": admin}, timeout=10)
+    return r.json().get("result", {}) if r.ok else {}
 
 
 def main() -> None:
@@ -72,7 +85,7 @@ def main() -> None:
     ap.add_argument("--in-process", action="store_true", help="run the server in a thread of this process")
     args = ap.parse_args()
 
-    base, build_s, pid, stop = _start(args.lines, args.in_process)
+    base, build_s, pid, stop, admin = _start(args.lines, args.in_process)
     try:
         s = requests.Session()
         tok = s.post(f"{base}/oauth2/token", data={"grant_type": "client_credentials", **CREDS})
@@ -89,7 +102,7 @@ def main() -> None:
         last = None
         first_page_s = None
         server = psutil.Process(pid) if pid is not None else None
-        srv_cpu0 = sum(server.cpu_times()[:2]) if server else 0.0
+        srv_t0 = server.cpu_times() if server else None
         cpu0 = time.process_time()
         t1 = time.perf_counter()
         while True:
@@ -110,8 +123,12 @@ def main() -> None:
             last = (page[-1][MOD], page[-1]["key"])
         elapsed = time.perf_counter() - t1
         cpu = time.process_time() - cpu0
-        srv_cpu = sum(server.cpu_times()[:2]) - srv_cpu0 if server else None
+        srv_t1 = server.cpu_times() if server else None
+        srv_user = srv_t1.user - srv_t0.user if server else 0.0
+        srv_sys = srv_t1.system - srv_t0.system if server else 0.0
+        srv_cpu = srv_user + srv_sys if server else None
         peak = _peak_rss_mb(pid)
+        stats = _stats(base, admin)
     finally:
         stop()
     where = "in-process (one GIL for client and server)" if args.in_process else "separate server process"
@@ -123,8 +140,10 @@ def main() -> None:
     if srv_cpu is None:
         print(f"CPU                {cpu:.1f} s for client+server = {rows / cpu:,.0f} rows per CPU-second")
     else:
-        print(f"CPU                server {srv_cpu:.1f} s ({rows / srv_cpu:,.0f} rows per server CPU-second), "
-              f"client {cpu:.1f} s")
+        print(f"CPU                server {srv_cpu:.1f} s (user {srv_user:.1f} + sys {srv_sys:.1f}; "
+              f"{rows / srv_cpu:,.0f} rows per server CPU-second), client {cpu:.1f} s")
+    if stats:
+        print(f"server stats       {stats}")
     print(f"peak RSS           {peak:,.0f} MB ({'this process' if pid is None else 'server process'})")
     if rows != expected:
         raise SystemExit(f"row count mismatch: fetched {rows}, sandbox has {expected}")

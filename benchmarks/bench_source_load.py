@@ -52,7 +52,7 @@ def role_ceiling(base_url: str, page_size: int) -> dict:
     t0 = time.perf_counter()
     rows = 0
     for page in iter_pages(client.query, query, prefetch=False):
-        rows += len(page)
+        rows += page.count
     elapsed = time.perf_counter() - t0
     return {"rows": rows, "seconds": elapsed, "requests": client.request_count, "fields": len(fields)}
 

@@ -65,8 +65,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sandbox", action="store_true", help="use the sandbox even if credentials are set")
     p.add_argument("--lines", type=int, default=5000,
                    help="sandbox size in journal-entry lines; other objects scale with it (default 5000)")
-    p.add_argument("--keep", action="store_true",
-                   help="sandbox: keep the previous data/sandbox.duckdb (default: start from an empty file)")
     p.add_argument("--no-incremental", action="store_true",
                    help="sandbox: skip the second run that shows an incremental load of changed records")
     return p.parse_args(argv)
@@ -252,15 +250,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Using REAL Sage Intacct credentials from your environment / .dlt/secrets.toml -> {where}", flush=True)
     else:
         sb = start_sandbox(args.lines)
+        for var in ("INTACCT_ACCESS_TOKEN", "INTACCT_REFRESH_TOKEN", "INTACCT_TOKEN_STORE", "INTACCT_ENTITY_ID",
+                    "INTACCT_DATASET"):
+            os.environ.pop(var, None)  # --sandbox with real settings in the env: none of them applies
         os.environ.update(sandbox_env(sb))
         db = Path(SANDBOX_DUCKDB)
-        if not args.keep and not args.ui:
-            for stale in (db, db.with_suffix(".duckdb.wal")):
-                stale.unlink(missing_ok=True)
+        # Every start generates a new fake company, so rows (and cursors) from an earlier start would
+        # mix two companies in one table: always start the sandbox destination empty.
+        for stale in (db, db.with_suffix(".duckdb.wal")):
+            stale.unlink(missing_ok=True)
         banner([
             "USING THE BUILT-IN INTACCT SANDBOX (no Intacct credentials found)",
             f"sandbox API: {sb.base_url}  ({args.lines} journal-entry lines, fake data)",
-            f"destination: {db}",
+            f"destination: {db} (emptied: each sandbox start is a new fake company)",
             "Set INTACCT_CLIENT_ID/INTACCT_CLIENT_SECRET/INTACCT_USERNAME to load real data.",
         ])
     print(f"DAGSTER_HOME={home}", flush=True)

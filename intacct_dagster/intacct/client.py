@@ -68,9 +68,12 @@ class IntacctClient:
         """HTTP requests sent to the API (including retries; token requests excluded)."""
         return self._count
 
-    def query(self, body: dict[str, Any]) -> dict[str, Any]:
-        """One page of `POST /services/core/query`; returns the parsed body (`ia::result`, `ia::meta`)."""
-        return self.request("POST", "/services/core/query", json_body=body)
+    def query(self, body: dict[str, Any], decode: Callable[[bytes], Any] | None = None) -> Any:
+        """One page of `POST /services/core/query`; returns the parsed body (`ia::result`, `ia::meta`).
+
+        `decode(content)` may turn a successful body into something else directly (e.g. an arrow table
+        without building Python objects); when it returns None the body is parsed and checked as usual."""
+        return self.request("POST", "/services/core/query", json_body=body, decode=decode)
 
     def model(self, object_path: str) -> dict[str, Any]:
         """`GET /services/core/model?name=<path>`; returns `ia::result` (fields, groups, refs, ...)."""
@@ -101,7 +104,8 @@ class IntacctClient:
                 self._sessions.append(session)
         return session
 
-    def request(self, method: str, path: str, json_body: Any = None, params: dict[str, Any] | None = None) -> dict:
+    def request(self, method: str, path: str, json_body: Any = None, params: dict[str, Any] | None = None,
+                decode: Callable[[bytes], Any] | None = None) -> Any:
         """Send with retries: 401/invalid-token -> re-mint once; 429 -> wait as told; 5xx/reset/bad JSON ->
         capped exponential backoff; other 4xx -> `IntacctError`."""
         url = self.base_url + path
@@ -128,6 +132,10 @@ class IntacctClient:
                 self._backoff_or_raise(failures, path, last_error, None)
                 continue
             status = resp.status_code
+            if decode is not None and 200 <= status < 300 and content:
+                decoded = decode(content)
+                if decoded is not None:
+                    return decoded
             body: Any = None
             parse_failed = False
             if content:

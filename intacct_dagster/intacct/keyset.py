@@ -75,40 +75,58 @@ class KeysetQuery:
         return (row.get(self.cursor) if self.cursor else None, str(row.get(self.key)))
 
 
-def iter_pages(fetch: Callable[[dict[str, Any]], dict[str, Any]], query: KeysetQuery,
-               prefetch: bool = True) -> Iterator[list[dict[str, Any]]]:
-    """Yield lists of rows until a short/last page. With `prefetch`, the next page is requested while the
-    caller converts the current one (its filter only needs the current page's last row)."""
+@dataclass
+class Page:
+    """One fetched page: parsed `rows` (slow path) and/or a ready arrow `table` (fast path)."""
+
+    count: int
+    last: tuple[Any, str] | None
+    more: bool
+    rows: list[dict[str, Any]] | None = None
+    table: Any = None
+
+
+def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery,
+               prefetch: bool = True) -> Iterator[Page]:
+    """Yield pages until a short/last page. `fetch(body)` returns the parsed body (a dict) or an object
+    with `table`, `meta` and `last` (see `rawjson.ArrowPage`). With `prefetch`, the next page is fetched
+    (and decoded) on a worker thread while the caller handles the current one: its filter only needs the
+    current page's last row."""
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intacct-prefetch") if prefetch else None
 
-    def get(last: tuple[Any, str] | None) -> tuple[list[dict[str, Any]], bool]:
+    def get(last: tuple[Any, str] | None) -> Page:
         body = query.body(last)
-        page = fetch(body)
-        rows = page.get("ia::result") or []
-        if not isinstance(rows, list):
-            rows = []
-        meta = page.get("ia::meta") or {}
-        more = len(rows) >= body["size"] if "next" not in meta else (meta.get("next") is not None and bool(rows))
-        return rows, more
+        result = fetch(body)
+        if isinstance(result, dict):
+            rows = result.get("ia::result") or []
+            rows = rows if isinstance(rows, list) else []
+            meta = result.get("ia::meta") or {}
+            page = Page(len(rows), query.position_of(rows[-1]) if rows else None, False, rows=rows)
+        else:
+            meta = result.meta or {}
+            page = Page(result.table.num_rows, result.last, False, table=result.table)
+        if "next" in meta:
+            page.more = meta.get("next") is not None and page.count > 0
+        else:
+            page.more = page.count >= body["size"]
+        if page.more and query.cursor and (page.last is None or page.last[0] is None):
+            raise ValueError(f"{query.object_path}: a row has no {query.cursor}; cannot page by keyset")
+        return page
 
     pending: Future | None = None
     try:
-        rows, more = get(None)
+        page = get(None)
         while True:
-            if more and rows:
-                last = query.position_of(rows[-1])
-                if query.cursor and last[0] is None:
-                    raise ValueError(f"{query.object_path}: a row has no {query.cursor}; cannot page by keyset")
-                if executor is not None:
-                    pending = executor.submit(get, last)
-                else:
-                    yield rows
-                    rows, more = get(last)
+            if page.more:
+                if executor is None:
+                    yield page
+                    page = get(page.last)
                     continue
-            yield rows
+                pending = executor.submit(get, page.last)
+            yield page
             if pending is None:
                 return
-            rows, more = pending.result()
+            page = pending.result()
             pending = None
     finally:
         if pending is not None:

@@ -45,7 +45,7 @@ def source_keys(fetch: Callable[[dict[str, Any]], dict[str, Any]], object_path: 
     """Every key the source has now: `fields: [key]`, keyset-paged by key."""
     query = KeysetQuery(object_path, [key], key=key, cursor=None, page_size=page_size,
                         include_private=include_private)
-    chunks = [pa.array([str(r.get(key)) for r in rows], pa.string()) for rows in iter_pages(fetch, query)]
+    chunks = [pa.array([str(r.get(key)) for r in page.rows or []], pa.string()) for page in iter_pages(fetch, query)]
     return pa.concat_arrays(chunks) if chunks else pa.array([], pa.string())
 
 

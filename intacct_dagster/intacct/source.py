@@ -21,6 +21,7 @@ from .catalog import IntacctObject, resolve_objects
 from .client import IntacctClient
 from .errors import IntacctConfigError
 from .keyset import MAX_PAGE_SIZE, KeysetQuery, iter_pages
+from .rawjson import ArrowPage, PageDecoder
 from .reconcile import delete_markers, destination_keys, source_keys
 from .schema import Column, arrow_schema, build_columns, dlt_columns, rows_to_table
 from .settings import IntacctSettings
@@ -31,7 +32,7 @@ Mode = Literal["incremental", "full", "reconcile_deletes"]
 MODES = ("incremental", "full", "reconcile_deletes")
 DEFAULT_LOOKBACK_S = 3600
 BATCH_ROWS = 40_000  # rows per yielded arrow table (about 10 full pages)
-MERGE = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
+MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
 
 class _Runtime:
@@ -247,18 +248,29 @@ def _extract(obj: IntacctObject, runtime: _Runtime, options: _Options) -> Iterat
     batch: list[pa.Table] = []
     batch_rows = 0
     hinted = False
-    for page_no, rows in enumerate(iter_pages(client.query, query), start=1):
-        total += len(rows)
-        if rows:
-            batch.append(rows_to_table(rows, columns, schema))
-            batch_rows += len(rows)
-            if cursor:
-                last = rows[-1]
-                position = {"modified": last[cursor], "key": str(last[obj.primary_key])}
+    decoder = PageDecoder(columns, schema, obj.primary_key, cursor)
+
+    def fetch(body: dict[str, Any]) -> ArrowPage:
+        """Runs on the prefetch thread: request + decode, so the conversion overlaps dlt's work."""
+        result = client.query(body, decode=decoder)
+        if isinstance(result, ArrowPage):
+            return result
+        rows = result.get("ia::result") or []  # exact slow path: parsed rows -> arrow
+        rows = rows if isinstance(rows, list) else []
+        return ArrowPage(rows_to_table(rows, columns, schema), result.get("ia::meta") or {},
+                         query.position_of(rows[-1]) if rows else None)
+
+    for page_no, page in enumerate(iter_pages(fetch, query), start=1):
+        total += page.count
+        if page.count:
+            batch.append(page.table)
+            batch_rows += page.count
+            if cursor and page.last is not None:
+                position = {"modified": page.last[0], "key": page.last[1]}
                 if best is None or _position_key(position) > _position_key(best):
                     best = position
-        logger.info("intacct: %s page %d: %d rows (%d so far)", obj.name, page_no, len(rows), total)
-        del rows
+        logger.info("intacct: %s page %d: %d rows (%d so far)", obj.name, page_no, page.count, total)
+        del page
         if batch_rows >= BATCH_ROWS:
             # dlt re-validates the table schema per yielded item: yield few, large tables
             table = pa.concat_tables(batch)

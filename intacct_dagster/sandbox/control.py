@@ -280,6 +280,10 @@ class Sandbox:
             return self.rows(args["path"], args.get("entity_id"), inc)
         if action == "keys":
             return sorted(self.keys(args["path"]), key=int)
+        if action == "stats":
+            e = self.engine
+            return {"fast_hits": e.fast_hits, "slow_hits": e.slow_hits, "prefetch_hits": e.prefetch_hits,
+                    "requests": self.request_count(), "build_seconds": self.build_seconds}
         if action == "object_paths":
             return self.object_paths()
         if action == "request_count":

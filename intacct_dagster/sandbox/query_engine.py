@@ -10,6 +10,9 @@ with REST-1043 details). Evaluation has two paths:
 * general path: column-wise scan of the visible rows + sort, cached per (query, data version) so offset paging
   through one query scans once.
 
+While a client parses a page of an ordered scan, a background thread renders the next page (see
+``QueryEngine.run_json``), so with the server in its own process serving and parsing overlap.
+
 Comparison semantics follow field types: ``key`` as an integer, money as decimals, date-times as instants.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 import queue
 import re
 import threading
@@ -25,6 +29,8 @@ from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import compress, repeat
+from operator import itemgetter
 
 import orjson
 
@@ -441,10 +447,21 @@ class Indexes:
             hit = self._rows.get(k)
             if hit and hit[0] == t.version:
                 return hit[1]
-            vis = self.visible_fn(t, scope)
-            rows = array("i", [r for r in range(t.n) if vis(r)])
+            rows = array("i", compress(range(t.n), self._visible_mask(t, scope)))
             self._rows[k] = (t.version, rows)
             return rows
+
+    @staticmethod
+    def _visible_mask(t: Table, scope: Scope):
+        """Iterator of truthy flags per row, computed with C-level maps (1M rows in tens of ms)."""
+        alive = t.alive
+        if not t.odef.has_entity:
+            return alive
+        if scope.entity_row is None:
+            return alive if scope.include_private else map(operator.gt, alive, t.private)
+        ent = t.cols["entity"]
+        in_scope = map(operator.or_, map(scope.entity_row.__eq__, ent), map((0).__gt__, ent))
+        return map(operator.and_, alive, in_scope)
 
     def composites(self, path: str, scope: Scope) -> array:
         t = self.store.table(path)
@@ -455,7 +472,9 @@ class Indexes:
                 return hit[1]
             rows = self.visible_rows(path, scope)
             mod = t.cols[MOD]
-            comp = array("q", sorted([((mod[r] - BASE_EPOCH) << SHIFT) | (r + 1) for r in rows]))
+            mods = itemgetter(*rows)(mod) if len(rows) > 1 else [mod[r] for r in rows]
+            shifted = map(operator.lshift, map((-BASE_EPOCH).__add__, mods), repeat(SHIFT))
+            comp = array("q", sorted(map(operator.or_, shifted, map((1).__add__, rows))))
             self._comp[k] = (t.version, comp)
             return comp
 
@@ -507,6 +526,7 @@ class QueryEngine:
         self.prefetch = prefetch
         self.prefetch_hits = 0
         self._prefetched: tuple | None = None
+        self._last_served: int | None = None
         self._pf_queue: queue.Queue = queue.Queue(maxsize=1)
         self._pf_thread: threading.Thread | None = None
 
@@ -539,6 +559,8 @@ class QueryEngine:
                 self.prefetch_hits += 1
         if js is None:
             js = self.store.json_rows(spec.path, page_rows, spec.fields)
+        if page_rows:
+            self._last_served = page_rows[-1]
         if self.prefetch and hint and len(page_rows) == spec.size:
             self._schedule_prefetch((versions, spec.path, names, *hint[0], page_rows[-1], spec.size))
         return js, total
@@ -561,22 +583,28 @@ class QueryEngine:
             job = self._pf_queue.get()
             if job is None:
                 return
-            versions, path, names, arr, is_comp, desc, last_row, size = job
-            with self.lock:
-                if self.versions() != versions:
-                    continue
-                last = (((self.store.table(path).cols[MOD][last_row] - BASE_EPOCH) << SHIFT) | (last_row + 1)
-                        if is_comp else last_row)
-                if desc:
-                    j = bisect_left(arr, last)
-                    seg = list(reversed(arr[max(0, j - size): j]))
-                else:
-                    j = bisect_right(arr, last)
-                    seg = list(arr[j: j + size])
-                rows = [(c & KMASK) - 1 for c in seg] if is_comp else seg
-                if rows:
-                    texts = self.store.json_row_texts(path, rows, list(names))
-                    self._prefetched = (versions, path, names, dict(zip(rows, texts, strict=True)))
+            try:
+                self._prefetch_one(job)
+            except Exception:  # pragma: no cover - prefetch is an optimisation; never let it die
+                self._prefetched = None
+
+    def _prefetch_one(self, job: tuple) -> None:
+        versions, path, names, arr, is_comp, desc, last_row, size = job
+        with self.lock:
+            if self.versions() != versions or self._last_served != last_row:
+                return  # data changed, or the client already fetched that page (we lost the race)
+            last = (((self.store.table(path).cols[MOD][last_row] - BASE_EPOCH) << SHIFT) | (last_row + 1)
+                    if is_comp else last_row)
+            if desc:
+                j = bisect_left(arr, last)
+                seg = list(reversed(arr[max(0, j - size): j]))
+            else:
+                j = bisect_right(arr, last)
+                seg = list(arr[j: j + size])
+            rows = [(c & KMASK) - 1 for c in seg] if is_comp else seg
+            if rows:
+                texts = self.store.json_row_texts(path, rows, list(names))
+                self._prefetched = (versions, path, names, dict(zip(rows, texts, strict=True)))
 
     def close(self) -> None:
         """Stop the prefetch thread (it restarts on demand)."""
@@ -734,8 +762,6 @@ def _agg(func: str, kind: str, vals: list, store: Store, path: str, fname: str):
         return None
     if func in ("min", "max"):
         v = min(vals) if func == "min" else max(vals)
-        acc = store.accessor(path, fname)
-        # render a single raw value through the accessor's kind
         if kind == "money":
             return fmt_money(v)
         if kind == "key":
@@ -744,7 +770,6 @@ def _agg(func: str, kind: str, vals: list, store: Store, path: str, fname: str):
             return dt.date.fromordinal(v).isoformat()
         if kind == "datetime":
             return dt.datetime.fromtimestamp(v, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        del acc
         return v
     total = sum(vals)
     if func == "sum":

@@ -20,7 +20,7 @@ import orjson
 from . import errors
 from .models import object_model, resource_list
 from .object_defs import OBJECTS_BY_PATH
-from .query_engine import QueryError, Scope, validate
+from .query_engine import Indexes, QueryError, Scope, validate
 from .tokens import OAuthError
 
 if TYPE_CHECKING:
@@ -346,8 +346,6 @@ class Handler(BaseHTTPRequestHandler):
                                                               "key")]), None
         with sb._lock:
             t = sb.store.table(path)
-            from .query_engine import Indexes
-
             vis = Indexes.visible_fn(t, Scope(entity_row, True))
             rows, missing = [], []
             for k in keys:

@@ -1,9 +1,11 @@
 """Columnar in-memory storage for sandbox objects, plus typed accessors for flat dotted field names.
 
 Rows are never held as dicts: each column is a compact ``array`` (or a list of shared strings), so 1M journal
-entry lines fit in ~150 MB. A row's ``key`` is ``row index + 1`` (keys are never reused); deleted rows stay in
+entry lines (plus everything scaled with them) take ~450 MB. A row's ``key`` is ``row index + 1`` (keys are never reused); deleted rows stay in
 place with ``alive[row] = 0``. API values (decimal strings, ``YYYY-MM-DD``, ``...Z``) are produced only when
-serving, column by column, which is what makes 4000-row pages cheap.
+serving, column by column, straight to JSON text through memo tables, which is what makes 4000-row pages
+cheap. Money is the exception: it is stored as its JSON text (``'"123.45"'``), because amounts rarely repeat
+and formatting them per request would dominate serving time.
 """
 
 from __future__ import annotations
@@ -383,7 +385,6 @@ class Store:
     def full_records(self, path: str, rows: list[int]) -> list[dict]:
         """Nested records as ``GET /objects/<path>/<key>`` returns them (refs and groups as objects)."""
         odef = OBJECTS_BY_PATH[path]
-        t = self.tables[path]
         out: list[dict] = []
         scalar = [f.name for f in odef.all_fields]
         flat = self.flat_rows(path, rows, scalar)
@@ -404,7 +405,6 @@ class Store:
                 rec[name] = self.full_records(child_path, children[name][i])
             rec["href"] = f"/objects/{path}/{row + 1}"
             out.append(rec)
-        del t
         return out
 
     def _children(self, parent_path: str, child_path: str, parent_rows: list[int]) -> list[list[int]]:

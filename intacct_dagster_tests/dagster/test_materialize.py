@@ -16,6 +16,7 @@ def test_all_assets_twice_second_run_is_incremental(sandbox, point_at):
     instance = DagsterInstance.ephemeral()
 
     first = materialize(instance=instance)
+    assert sandbox.request_count("/oauth2/token") == 1  # one TokenProvider shared by every table of the run
     loaded = rows_loaded(first)
     assert set(loaded) == {o.name for o in DEFAULT_OBJECTS}
     tables = db_tables(db)

@@ -154,6 +154,10 @@ class DagsterDev:
             raise RuntimeError(f"GraphQL errors: {body['errors']}")
         return body["data"]
 
+    def location_name(self) -> str:
+        data = self.graphql("{ workspaceOrError { ... on Workspace { locationEntries { name } } } }")
+        return data["workspaceOrError"]["locationEntries"][0]["name"]
+
     def runs(self) -> list[dict]:
         data = self.graphql("{ runsOrError { ... on Runs { results { runId status jobName } } } }")
         return data["runsOrError"]["results"]

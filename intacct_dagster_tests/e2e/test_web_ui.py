@@ -19,9 +19,9 @@ from intacct_dagster_tests.e2e._pg import SYSTEM_DEPS_HINT
 pytestmark = pytest.mark.timeout(300)
 
 CHROMIUM = os.environ.get("INTACCT_E2E_CHROMIUM", "/usr/bin/chromium")
+GROUP_LINEAGE = 'asset-groups~group%3A"intacct"'
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-LOCATION = "intacct_dagster"
 
 
 def _chromium() -> str:
@@ -57,13 +57,18 @@ def test_materialize_all_from_the_browser(sandbox, clean_env, tmp_path, artifact
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.set_default_timeout(60_000)
 
-            # asset catalog: the intacct group and its assets are listed
+            expect.set_options(timeout=60_000)
+            location = dev.location_name()
+
+            # asset catalog: Intacct assets (keys intacct/<table>) are listed in group `intacct`
             page.goto(f"{dev.url}/assets")
             _dismiss_modals(page)
-            expect(page.get_by_text("journal_entry_lines").first).to_be_visible()
+            expect(page.locator('a[href^="/assets/intacct/"]').first).to_be_visible()
+            expect(page.locator("a[href*='group%3A\"intacct\"']").first).to_be_visible()  # group column -> lineage
+            assert page.locator('a[href^="/assets/intacct/"]').count() >= 5
 
-            # lineage of the intacct group
-            page.goto(f"{dev.url}/locations/{LOCATION}/asset-groups/intacct")
+            # lineage of the intacct group (where the catalog's group links lead)
+            page.goto(f"{dev.url}/{GROUP_LINEAGE}")
             _dismiss_modals(page)
             expect(page.get_by_text("intacct", exact=True).first).to_be_visible()
             expect(page.get_by_text("journal_entry_lines").first).to_be_visible()
@@ -94,7 +99,7 @@ def test_materialize_all_from_the_browser(sandbox, clean_env, tmp_path, artifact
             _dismiss_modals(page)
             expect(page.get_by_text("Success").first).to_be_visible()
             page.screenshot(path=str(artifacts_dir / "ui-run.png"))
-            page.goto(f"{dev.url}/locations/{LOCATION}/asset-groups/intacct")
+            page.goto(f"{dev.url}/locations/{location}/asset-groups/intacct")
             _dismiss_modals(page)
             expect(page.get_by_text("journal_entry_lines").first).to_be_visible()
             expect(page.get_by_text("Materialized").first).to_be_visible()

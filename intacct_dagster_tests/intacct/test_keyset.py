@@ -74,5 +74,5 @@ def test_iter_pages_follows_last_row(prefetch):
         return {"ia::result": rows, "ia::meta": {"next": None if int(rows[-1]["key"]) == 25 else 99}}
 
     pages = list(iter_pages(fetch, KeysetQuery("a/b", ["key"], page_size=10), prefetch=prefetch))
-    assert [len(p) for p in pages] == [10, 10, 5]
+    assert [p.count for p in pages] == [10, 10, 5] and [len(p.rows) for p in pages] == [10, 10, 5]
     assert len(seen_bodies) == 3
