@@ -133,25 +133,20 @@ class Sandbox:
             if m:
                 setattr(self, attr, m.group(1).strip("'\","))
 
-    def admin(self, method: str, path: str, **kw):
+    def admin(self, action: str, **args):
         import requests
 
-        r = requests.request(method, f"{self.base_url}/__sandbox__/{path}", headers={"X-Sandbox-Admin": self.admin_token},
-                             timeout=600, **kw)
+        r = requests.post(f"{self.base_url}/__sandbox__/{action}", json=args,
+                          headers={"X-Sandbox-Admin": self.admin_token}, timeout=600)
         r.raise_for_status()
-        return r.json() if r.content else None
+        return r.json().get("result")
 
     def request_count(self) -> int:
-        data = self.admin("GET", "requests")
-        if isinstance(data, dict):
-            for k in ("count", "total", "requests", "request_count"):
-                if isinstance(data.get(k), int):
-                    return data[k]
-        return int(data)
+        """Every API request the sandbox served (token, model and query calls), retries included."""
+        return int(self.admin("request_count"))
 
     def modify(self, n: int) -> list[str]:
-        data = self.admin("POST", "modify", json={"path": OBJECT, "n": n})
-        return data.get("keys", data) if isinstance(data, dict) else data
+        return self.admin("modify", path=OBJECT, n=n)
 
     def env(self) -> dict[str, str]:
         return {"INTACCT_BASE_URL": self.base_url, "INTACCT_CLIENT_ID": self.client_id,
@@ -255,7 +250,7 @@ def child_rest_api(args: argparse.Namespace) -> dict:
         "resources": [{
             "name": TABLE, "primary_key": "key", "write_disposition": "merge",
             "endpoint": {
-                "path": "services/core/query", "method": "POST", "json": body, "data_selector": "ia::result",
+                "path": "services/core/query", "method": "POST", "json": body, "data_selector": "['ia::result']",
                 "paginator": paginator,
                 "incremental": {"cursor_path": f"'{CURSOR}'", "initial_value": "2000-01-01T00:00:00Z"},
             },
@@ -287,12 +282,9 @@ def child_dagster(args: argparse.Namespace) -> dict:
     assert result.success, "Dagster run failed"
     rows = 0
     for ev in result.get_asset_materialization_events():
-        mat = ev.asset_materialization
-        if mat and mat.asset_key == AssetKey(["intacct", TABLE]):
-            for k in ("rows_loaded", "row_count", "dagster/row_count"):
-                if k in mat.metadata:
-                    rows = int(mat.metadata[k].value)
-                    break
+        mat = ev.event_specific_data.materialization
+        if mat.asset_key == AssetKey(["intacct", TABLE]) and "rows_loaded" in mat.metadata:
+            rows = int(mat.metadata["rows_loaded"].value)
     return {"rows": rows, "wall": wall}
 
 

@@ -56,9 +56,12 @@ def test_materialize_all_from_the_browser(sandbox, clean_env, tmp_path, artifact
             browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.set_default_timeout(60_000)
+            # the first-visit "Join the Dagster community" dialog can pop up over any page: skip it whenever
+            # it blocks an action
+            page.add_locator_handler(page.get_by_text("Join the Dagster community"),
+                                     lambda: page.get_by_role("button", name="Skip").click())
 
             expect.set_options(timeout=60_000)
-            location = dev.location_name()
 
             # asset catalog: Intacct assets (keys intacct/<table>) are listed in group `intacct`
             page.goto(f"{dev.url}/assets")
@@ -98,8 +101,9 @@ def test_materialize_all_from_the_browser(sandbox, clean_env, tmp_path, artifact
             page.goto(f"{dev.url}/runs/{run_id}")
             _dismiss_modals(page)
             expect(page.get_by_text("Success").first).to_be_visible()
+            expect(page.get_by_text("RUN_SUCCESS").first).to_be_visible()
             page.screenshot(path=str(artifacts_dir / "ui-run.png"))
-            page.goto(f"{dev.url}/locations/{location}/asset-groups/intacct")
+            page.goto(f"{dev.url}/{GROUP_LINEAGE}")
             _dismiss_modals(page)
             expect(page.get_by_text("journal_entry_lines").first).to_be_visible()
             expect(page.get_by_text("Materialized").first).to_be_visible()
