@@ -8,8 +8,9 @@ one: an edited record moves to a later cursor value and is read again further on
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,13 +87,12 @@ class Page:
     table: Any = None
 
 
-def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery,
-               prefetch: bool = True) -> Iterator[Page]:
+def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery, prefetch: int = 3) -> Iterator[Page]:
     """Yield pages until a short/last page. `fetch(body)` returns the parsed body (a dict) or an object
-    with `table`, `meta` and `last` (see `rawjson.ArrowPage`). With `prefetch`, the next page is fetched
-    (and decoded) on a worker thread while the caller handles the current one: its filter only needs the
-    current page's last row."""
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intacct-prefetch") if prefetch else None
+    with `table`, `meta` and `last` (see `rawjson.ArrowPage`).
+
+    With `prefetch > 0` a worker thread runs ahead, fetching and decoding up to that many pages while the
+    caller (dlt) writes earlier ones: the next request only needs the previous page's last row."""
 
     def get(last: tuple[Any, str] | None) -> Page:
         body = query.body(last)
@@ -113,23 +113,52 @@ def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery,
             raise ValueError(f"{query.object_path}: a row has no {query.cursor}; cannot page by keyset")
         return page
 
-    pending: Future | None = None
-    try:
+    if prefetch <= 0:
         page = get(None)
-        while True:
-            if page.more:
-                if executor is None:
-                    yield page
-                    page = get(page.last)
-                    continue
-                pending = executor.submit(get, page.last)
+        yield page
+        while page.more:
+            page = get(page.last)
             yield page
-            if pending is None:
+        return
+
+    pages: queue.Queue = queue.Queue(maxsize=prefetch)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                pages.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            last = None
+            while True:
+                page = get(last)
+                if not put(page) or not page.more:
+                    return
+                last = page.last
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(_Failure(exc))
+
+    worker = threading.Thread(target=produce, name=f"intacct-prefetch-{query.object_path}", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = pages.get()
+            if isinstance(item, _Failure):
+                raise item.exc
+            yield item
+            if not item.more:
                 return
-            page = pending.result()
-            pending = None
     finally:
-        if pending is not None:
-            pending.cancel()
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+        stop.set()
+        worker.join(timeout=5)
+
+
+@dataclass
+class _Failure:
+    exc: BaseException
