@@ -170,16 +170,21 @@ def mint_token(session, env: dict[str, str]) -> str:
 
 
 def model_fields(session, base_url: str, token: str) -> list[str]:
-    """All queryable fields of the object, as the model service describes them (flat dotted names)."""
+    """All queryable fields of the object, as the model service describes them (flat dotted names: plain
+    fields, groups such as `audit.*`, references such as `glAccount.id`, references inside groups such as
+    `dimensions.department.id`) -- the same field list the project's source requests."""
     r = session.get(f"{base_url}/services/core/model", params={"name": OBJECT},
                     headers={"Authorization": f"Bearer {token}"}, timeout=60)
     r.raise_for_status()
-    res = r.json()["ia::result"]
-    out: list[str] = list((res.get("fields") or {}).keys())
-    for g, spec in (res.get("groups") or {}).items():
-        out += [f"{g}.{f}" for f in (spec.get("fields") or {})]
-    for ref, spec in (res.get("refs") or {}).items():
-        out += [f"{ref}.{f}" for f in (spec.get("fields") or {})]
+    out: list[str] = []
+
+    def walk(node: dict, prefix: str) -> None:
+        out.extend(prefix + f for f in (node.get("fields") or {}))
+        for kind in ("groups", "refs"):
+            for name, sub in (node.get(kind) or {}).items():
+                walk(sub or {}, f"{prefix}{name}.")
+
+    walk(r.json()["ia::result"], "")
     return list(dict.fromkeys(out))
 
 

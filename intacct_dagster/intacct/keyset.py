@@ -11,6 +11,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,16 +88,18 @@ class Page:
     table: Any = None
 
 
-def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery, prefetch: int = 3) -> Iterator[Page]:
-    """Yield pages until a short/last page. `fetch(body)` returns the parsed body (a dict) or an object
-    with `table`, `meta` and `last` (see `rawjson.ArrowPage`).
+def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery, prefetch: int = 3,
+               decode: Callable[[Any], Any] | None = None) -> Iterator[Page]:
+    """Yield pages until a short/last page. `fetch(body)` returns the parsed body (a dict), an object with
+    `table`, `meta` and `last` (see `rawjson.ArrowPage`), or a `rawjson.RawPage` that `decode` turns into one.
 
     With `prefetch > 0` a worker thread runs ahead, fetching and decoding up to that many pages while the
-    caller (dlt) writes earlier ones: the next request only needs the previous page's last row."""
+    caller (dlt) writes earlier ones. For a `RawPage` the next request is sent on the peeked last row
+    *before* decoding, so decoding overlaps the server's work; if the decoded last row differs from the
+    peeked one, that speculative answer is discarded and the page re-requested from the true position."""
+    speculator = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intacct-next") if decode else None
 
-    def get(last: tuple[Any, str] | None) -> Page:
-        body = query.body(last)
-        result = fetch(body)
+    def to_page(body: dict[str, Any], result: Any) -> Page:
         if isinstance(result, dict):
             rows = result.get("ia::result") or []
             rows = rows if isinstance(rows, list) else []
@@ -113,50 +116,69 @@ def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery, prefe
             raise ValueError(f"{query.object_path}: a row has no {query.cursor}; cannot page by keyset")
         return page
 
-    if prefetch <= 0:
-        page = get(None)
-        yield page
-        while page.more:
-            page = get(page.last)
-            yield page
-        return
-
-    pages: queue.Queue = queue.Queue(maxsize=prefetch)
-    stop = threading.Event()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                pages.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            last = None
-            while True:
-                page = get(last)
-                if not put(page) or not page.more:
-                    return
-                last = page.last
-        except BaseException as exc:  # handed to the consumer, raised there
-            put(_Failure(exc))
-
-    worker = threading.Thread(target=produce, name=f"intacct-prefetch-{query.object_path}", daemon=True)
-    worker.start()
-    try:
+    def pages_in_order() -> Iterator[Page]:
+        last: tuple[Any, str] | None = None
+        ahead: tuple[tuple[Any, str], Future] | None = None
         while True:
-            item = pages.get()
-            if isinstance(item, _Failure):
-                raise item.exc
-            yield item
-            if not item.more:
+            body = query.body(last)
+            if ahead is not None and ahead[0] == last:
+                result = ahead[1].result()
+            else:
+                result = fetch(body)
+            ahead = None
+            if decode is not None and not isinstance(result, dict) and not hasattr(result, "table"):
+                raw = result
+                if speculator is not None and raw.last is not None and raw.meta.get("next") is not None:
+                    ahead = (raw.last, speculator.submit(fetch, query.body(raw.last)))
+                result = decode(raw)
+            page = to_page(body, result)
+            if ahead is not None and ahead[0] != page.last:
+                ahead = None  # peeked position was wrong: never trust the speculative answer
+            yield page
+            if not page.more:
                 return
+            last = page.last
+
+    try:
+        if prefetch <= 0:
+            yield from pages_in_order()
+            return
+        pages: queue.Queue = queue.Queue(maxsize=prefetch)
+        stop = threading.Event()
+
+        def put(item: Any) -> bool:
+            while not stop.is_set():
+                try:
+                    pages.put(item, timeout=0.2)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def produce() -> None:
+            try:
+                for page in pages_in_order():
+                    if not put(page):
+                        return
+            except BaseException as exc:  # handed to the consumer, raised there
+                put(_Failure(exc))
+
+        worker = threading.Thread(target=produce, name=f"intacct-prefetch-{query.object_path}", daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = pages.get()
+                if isinstance(item, _Failure):
+                    raise item.exc
+                yield item
+                if not item.more:
+                    return
+        finally:
+            stop.set()
+            worker.join(timeout=5)
     finally:
-        stop.set()
-        worker.join(timeout=5)
+        if speculator is not None:
+            speculator.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass

@@ -27,6 +27,38 @@ _CAST_KINDS = frozenset({"decimal", "date", "timestamp"})
 
 
 @dataclass
+class RawPage:
+    """A successful body that passed the cheap structural check; decoded later (off the request path)."""
+
+    content: bytes
+    meta: dict[str, Any]
+    last: tuple[Any, str] | None  # peeked from the last row; verified against the decoded table
+
+
+def peek(content: bytes, key: str, cursor: str | None) -> RawPage | None:
+    """Check the compact layout and read `ia::meta` and the last row only (a few hundred bytes of JSON),
+    so the next keyset request can go out before this page is decoded. None: use the normal parse."""
+    if not content.startswith(HEAD) or not content.endswith(b"}"):
+        return None
+    cut = content.rfind(META_SEP)
+    if cut < 0:
+        return None
+    try:
+        meta = orjson.loads(b"{" + content[cut + 2:]).get("ia::meta")
+        if not isinstance(meta, dict):
+            return None
+        if cut == len(HEAD):
+            return RawPage(content, meta, None)
+        start = content.rfind(b"},{", len(HEAD), cut)
+        row = orjson.loads(content[start + 2 if start >= 0 else len(HEAD):cut])
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(row, dict) or row.get(key) is None:
+        return None
+    return RawPage(content, meta, (row.get(cursor) if cursor else None, str(row[key])))
+
+
+@dataclass
 class ArrowPage:
     table: pa.Table
     meta: dict[str, Any]

@@ -1,4 +1,4 @@
-"""The `intacct` dlt source: one resource per Intacct object, yielding pyarrow tables page by page.
+"""The `intacct` dlt source: one resource per Intacct object, yielding pyarrow tables (a few pages each).
 
 Calling `intacct_source(...)` does no I/O and needs no credentials; the client, token and model fetches
 happen when a resource is iterated. Credentials travel in a closure object, never as dlt arguments or state.
@@ -6,6 +6,7 @@ happen when a resource is iterated. Credentials travel in a closure object, neve
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -13,6 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
 import dlt
+import orjson
 import pyarrow as pa
 from dlt.extract.source import DltSource
 
@@ -21,7 +23,7 @@ from .catalog import IntacctObject, resolve_objects
 from .client import IntacctClient
 from .errors import IntacctConfigError
 from .keyset import MAX_PAGE_SIZE, KeysetQuery, iter_pages
-from .rawjson import ArrowPage, PageDecoder
+from .rawjson import ArrowPage, PageDecoder, RawPage, peek
 from .reconcile import delete_markers, destination_keys, source_keys
 from .schema import Column, arrow_schema, build_columns, dlt_columns, rows_to_table
 from .settings import IntacctSettings
@@ -54,13 +56,12 @@ class _Runtime:
 
     def settings(self) -> IntacctSettings:
         with self._lock:
+            overrides = {k: v for k, v in self._overrides.items() if v is not None}
             if self._settings is None:
-                self._settings = IntacctSettings.from_env(**self._overrides)
-            else:
-                for name, value in self._overrides.items():
-                    if value is not None:
-                        setattr(self._settings, name, value)
-                self._overrides = {}
+                self._settings = IntacctSettings.from_env(**overrides)
+            elif overrides:
+                self._settings = dataclasses.replace(self._settings, **overrides)  # never mutate the caller's
+            self._overrides = {}
             return self._settings
 
     def client(self) -> IntacctClient:
@@ -168,11 +169,10 @@ def _intacct(
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise IntacctConfigError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
     runtime = runtime or _Runtime(None, None, None, {})
-    if entity_id is not None or include_private is not None or base_url is not None:
-        # values from config.toml reach the runtime too (explicit arguments were already there)
-        for name, value in (("entity_id", entity_id), ("include_private", include_private), ("base_url", base_url)):
-            if value is not None and runtime._overrides.get(name) is None:
-                runtime._overrides[name] = value
+    # connection values that came from config.toml reach the runtime too (explicit arguments are already there)
+    for name, value in (("entity_id", entity_id), ("include_private", include_private), ("base_url", base_url)):
+        if value is not None and runtime._overrides.get(name) is None:
+            runtime._overrides[name] = value
     resync: set[str] | bool = full_resync if isinstance(full_resync, bool) else set(full_resync or ())
     options = _Options(
         start=to_api_datetime(start_date), end=to_api_datetime(end_date),
@@ -182,11 +182,14 @@ def _intacct(
     return [_make_resource(obj, runtime, options) for obj in resolve_objects(objects, extra_objects)]
 
 
+@dataclasses.dataclass
 class _Options:
-    def __init__(self, start: str | None, end: str | None, lookback: timedelta, page_size: int, mode: str,
-                 resync: set[str] | bool) -> None:
-        self.start, self.end, self.lookback = start, end, lookback
-        self.page_size, self.mode, self.resync = page_size, mode, resync
+    start: str | None
+    end: str | None
+    lookback: timedelta
+    page_size: int
+    mode: str
+    resync: set[str] | bool
 
     def full_resync(self, name: str) -> bool:
         return self.mode == "full" or self.resync is True or (isinstance(self.resync, set) and name in self.resync)
@@ -250,17 +253,23 @@ def _extract(obj: IntacctObject, runtime: _Runtime, options: _Options) -> Iterat
     hinted = False
     decoder = PageDecoder(columns, schema, obj.primary_key, cursor)
 
-    def fetch(body: dict[str, Any]) -> ArrowPage:
-        """Runs on the prefetch thread: request + decode, so the conversion overlaps dlt's work."""
-        result = client.query(body, decode=decoder)
-        if isinstance(result, ArrowPage):
-            return result
-        rows = result.get("ia::result") or []  # exact slow path: parsed rows -> arrow
+    def fetch(body: dict[str, Any]) -> Any:
+        """Request one page; a well-formed body comes back undecoded (RawPage) with its last row peeked."""
+        return client.query(body, decode=lambda content: peek(content, obj.primary_key, cursor))
+
+    def decode(page: RawPage | dict[str, Any]) -> ArrowPage:
+        """Runs on the prefetch thread, overlapping the next request: arrow fast path, else exact rows."""
+        if isinstance(page, RawPage):
+            fast = decoder(page.content)
+            if fast is not None:
+                return fast
+            page = orjson.loads(page.content)
+        rows = page.get("ia::result") or []
         rows = rows if isinstance(rows, list) else []
-        return ArrowPage(rows_to_table(rows, columns, schema), result.get("ia::meta") or {},
+        return ArrowPage(rows_to_table(rows, columns, schema), page.get("ia::meta") or {},
                          query.position_of(rows[-1]) if rows else None)
 
-    for page_no, page in enumerate(iter_pages(fetch, query), start=1):
+    for page_no, page in enumerate(iter_pages(fetch, query, decode=decode), start=1):
         total += page.count
         if page.count:
             batch.append(page.table)

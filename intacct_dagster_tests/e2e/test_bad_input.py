@@ -16,7 +16,8 @@ pytestmark = pytest.mark.timeout(240)
 
 TABLES = ["journal_entry_lines", "vendors", "gl_accounts"]
 INSTANCE_OVERRIDES = {
-    "python_logs": {"managed_python_loggers": ["intacct_dagster.intacct"], "python_log_level": "DEBUG"},
+    # every library logger at DEBUG into the event log: the secret scan reads the most verbose logs possible
+    "python_logs": {"managed_python_loggers": ["intacct_dagster", "dlt", "urllib3", "requests"], "python_log_level": "DEBUG"},
     "telemetry": {"enabled": False},
 }
 WRONG_SECRET = "wrong-secret-7f3a9c1e5b"

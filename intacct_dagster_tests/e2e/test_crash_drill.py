@@ -206,4 +206,6 @@ def test_sigkill_mid_load_then_rerun(tmp_path):
         newest = max((m, int(k)) for k, (m, _, _) in truth.items())
         assert (final_cursor["modified"], int(final_cursor["key"])) == newest
         note(f"rerun: {len(rows)} rows == source, sums equal, cursor {final_cursor}")
+        leftovers = glob.glob(str(run_tmp / "intacct-dlt-*"))
+        note(f"{len(leftovers)} scratch dlt dirs left behind by the SIGKILLed runs (harmless; never reused)")
     print("\ncrash drill:\n  " + "\n  ".join(notes))

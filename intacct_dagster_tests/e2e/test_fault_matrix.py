@@ -76,7 +76,13 @@ def test_fault_through_dagster(kind, params, expect, fault_sandbox, clean_env, t
     assert pending == 0, f"{kind}: the fault never fired ({pending} uses left)"
 
     if expect:
-        assert re.search(expect, logs), f"{kind}: no log line matching /{expect}/ in the run's event log:\n{logs[-6000:]}"
+        m = re.search(expect, logs)
+        assert m, f"{kind}: no log line matching /{expect}/ in the run's event log:\n{logs[-6000:]}"
+        line = logs[logs.rfind("\n", 0, m.start()) + 1: logs.find("\n", m.end()) if "\n" in logs[m.end():] else None]
+        print(f"\n[fault log] {kind} {params}: {line.strip()}")
+        if kind == "throttle":  # the wait honours the server's Retry-After / X-IA-Throttle-Limit-RetryAfter
+            wait = re.search(r"waiting ([\d.]+)s", line)
+            assert wait and float(wait.group(1)) >= params["retry_after"], line
 
     loaded = duckdb_tables(db, "intacct")
     problems = []

@@ -76,3 +76,27 @@ def test_iter_pages_follows_last_row(prefetch):
     pages = list(iter_pages(fetch, KeysetQuery("a/b", ["key"], page_size=10), prefetch=prefetch))
     assert [p.count for p in pages] == [10, 10, 5] and [len(p.rows) for p in pages] == [10, 10, 5]
     assert len(seen_bodies) == 3
+
+
+def test_speculative_next_request_is_discarded_when_the_peek_was_wrong():
+    import pyarrow as pa
+
+    from intacct_dagster.intacct.rawjson import ArrowPage, RawPage
+
+    data = [str(k) for k in range(1, 26)]
+    asked = []
+
+    def fetch(body):
+        after = int(body["filters"][0]["$gt"]["key"]) if body.get("filters") else 0
+        asked.append(after)
+        keys = [k for k in data if int(k) > after][: body["size"]]
+        peeked = "3" if after == 0 else keys[-1]  # first page: a wrong peek (as if `},{` sat in a value)
+        return RawPage(str(after).encode(), {"next": None if keys[-1] == "25" else 1}, (None, peeked))
+
+    def decode(raw):
+        keys = [k for k in data if int(k) > int(raw.content)][:10]
+        return ArrowPage(pa.table({"key": keys}), raw.meta, (None, keys[-1]))
+
+    pages = list(iter_pages(fetch, KeysetQuery("a/b", ["key"], page_size=10), decode=decode, prefetch=0))
+    assert [p.table.column("key").to_pylist()[0] for p in pages] == ["1", "11", "21"]
+    assert asked[:3] == [0, 3, 10]  # the speculative request after "3" was made, then ignored
