@@ -1,6 +1,6 @@
 """Harness pieces shared by the end-to-end drills.
 
-Nothing here knows about Dagster or dlt internals: it starts processes, samples memory, reads destination
+Nothing here knows about Dagster or dlt internals: it starts and kills processes, reads destination
 tables back, compares them with the sandbox's own view of the data and scans text for leaked secrets.
 """
 
@@ -247,59 +247,6 @@ class SandboxProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-# --------------------------------------------------------------------------------------------------------------
-# memory
-
-
-class TreeRSSSampler:
-    """Peak resident memory of a process and all its descendants, sampled on a thread.
-    `exclude` pids (e.g. a sandbox started by the same parent) and their children are not counted."""
-
-    def __init__(self, root_pid: int | None = None, exclude: Iterable[int] = (), interval: float = 0.05):
-        self.root_pid = root_pid or os.getpid()
-        self.exclude = set(exclude)
-        self.interval = interval
-        self.peak = 0
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
-
-    def sample(self) -> int:
-        try:
-            root = psutil.Process(self.root_pid)
-        except psutil.NoSuchProcess:
-            return 0
-        excluded: set[int] = set()
-        for pid in self.exclude:
-            try:
-                p = psutil.Process(pid)
-                excluded |= {pid, *(c.pid for c in p.children(recursive=True))}
-            except psutil.NoSuchProcess:
-                pass
-        total = 0
-        for p in [root, *root.children(recursive=True)]:
-            if p.pid in excluded:
-                continue
-            try:
-                total += p.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
-        return total
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.sample())
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> TreeRSSSampler:
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.peak = max(self.peak, self.sample())
-        self._stop.set()
-        self._t.join(5)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from intacct_dagster_tests.e2e._harness import SandboxProcess, duckdb_query, kil
 
 pytestmark = pytest.mark.timeout(300)
 
-LINES = 150_000
+LINES = 200_000
 OBJECT = "general-ledger/journal-entry-line"
 TABLE = "journal_entry_lines"
 DATASET = "intacct"
@@ -151,7 +151,7 @@ def test_sigkill_mid_load_then_rerun(tmp_path):
         assert len(truth) > 0.9 * LINES  # records of private entities are hidden, as for any top-level token
         pages = len(truth) // 4000 + 1
 
-        # 1. SIGKILL while extracting: 12 of ~36 pages fetched
+        # 1. SIGKILL while extracting: 12 of ~48 pages fetched
         sb.reset_request_count()
         proc, out = cli_materialize(env, select=f"intacct/{TABLE}")
         kill_when(sb, proc, out, lambda: sb.request_count(QUERY_OF_LINES) >= 12, "12 pages fetched")

@@ -46,6 +46,8 @@ def test_postgres_destination_full_then_incremental(sandbox_factory, postgres_ds
 
     result = materialize()
     assert result.success, failure_text(result)
+    checks = result.get_asset_check_evaluations()
+    assert checks and all(c.passed for c in checks), [(c.asset_key, c.check_name) for c in checks if not c.passed]
     counts = _assert_destination_equals_source(sb, postgres_dsn)
     # (records of private entities are hidden from a top-level token, in the source's view and the API's)
     assert counts.get("journal_entry_lines", 0) == len(sb.rows("general-ledger/journal-entry-line")) > 2500, counts
