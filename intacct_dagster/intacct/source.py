@@ -16,7 +16,6 @@ from typing import Any, Literal
 import dlt
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 from dlt.extract.source import DltSource
 
 from .auth import TokenProvider, auth_from_settings
@@ -223,9 +222,8 @@ def _extract(obj: IntacctObject, runtime: _Runtime, options: _Options) -> Iterat
     if obj.cursor and not cursor:
         logger.warning("intacct: %s has no %s field; scanning all rows by key", obj.name, obj.cursor)
     schema = arrow_schema(columns, obj.primary_key)
-    column_hints = dlt_columns(columns, obj.primary_key, cursor, deletes=obj.incremental)
-    file_format = _arrow_file_format()
-    hints = dlt.mark.make_hints(columns=column_hints, file_format=file_format)
+    hints = dlt.mark.make_hints(columns=dlt_columns(columns, obj.primary_key, cursor, deletes=obj.incremental),
+                                file_format=_arrow_file_format())
     state = dlt.current.resource_state()
     stored = state.get("cursor") if cursor else None
     full = options.full_resync(obj.name)
@@ -254,7 +252,6 @@ def _extract(obj: IntacctObject, runtime: _Runtime, options: _Options) -> Iterat
     batch: list[pa.Table] = []
     batch_rows = 0
     hinted = False
-    seen_keys: list[pa.Array] = []  # to tell dlt whether staging may skip its dedup pass (merge tables)
     decoder = PageDecoder(columns, schema, obj.primary_key, cursor)
 
     def fetch(body: dict[str, Any]) -> Any:
@@ -277,8 +274,6 @@ def _extract(obj: IntacctObject, runtime: _Runtime, options: _Options) -> Iterat
         total += page.count
         if page.count:
             batch.append(page.table)
-            if obj.incremental:
-                seen_keys.append(page.table.column(0).combine_chunks())
             batch_rows += page.count
             if cursor and page.last is not None:
                 position = {"modified": page.last[0], "key": page.last[1]}
@@ -297,14 +292,6 @@ def _extract(obj: IntacctObject, runtime: _Runtime, options: _Options) -> Iterat
             # the rows are now in dlt's hands: only now may the cursor move past them
             if best is not None:
                 state["cursor"] = best
-    if obj.incremental:
-        # a record edited during the scan is read twice; only then must dlt dedup (by newest cursor)
-        keys = pa.chunked_array(seen_keys, pa.string()) if seen_keys else pa.chunked_array([], pa.string())
-        unique = pc.count_distinct(keys).as_py() == len(keys)
-        # explicit table hint: `deduplicated: False` in the disposition dict would not reset a stored True
-        hints = dlt.mark.make_hints(columns=column_hints, file_format=file_format,
-                                    additional_table_hints={"x-stage-data-deduplicated": unique})
-        hinted = False
     if batch or not hinted:
         table = pa.concat_tables(batch) if batch else schema.empty_table()
         batch = []
