@@ -185,7 +185,7 @@ class RefreshTokenAuth(_MintingAuth):
         super().__init__(token_url, client_id, client_secret, **kwargs)
         if not token_store_path:
             raise IntacctConfigError(
-                "Intacct setting 'token_store_path' (env INTACCT_TOKEN_STORE_PATH) is required with refresh_token")
+                "Intacct setting 'token_store_path' (env INTACCT_TOKEN_STORE) is required with refresh_token")
         self.store = TokenStore(token_store_path)
         self._seed = refresh_token
         self._rejected: set[str] = set()

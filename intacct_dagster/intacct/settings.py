@@ -15,6 +15,13 @@ DEFAULT_BASE_URL = "https://api.intacct.com/ia/api/v1"
 ENV_PREFIX = "INTACCT_"
 SECRET_FIELDS = frozenset({"client_secret", "refresh_token", "access_token"})
 _TRUE = {"1", "true", "yes", "on"}
+# Env var names that are not simply INTACCT_<FIELD> (kept short where users type them).
+_ENV_NAMES = {"token_store_path": "INTACCT_TOKEN_STORE"}
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable that sets `field_name`."""
+    return _ENV_NAMES.get(field_name, ENV_PREFIX + field_name.upper())
 
 
 @dataclass
@@ -49,7 +56,7 @@ class IntacctSettings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in fields(cls):
-            raw = env.get(ENV_PREFIX + f.name.upper())
+            raw = env.get(env_name(f.name))
             if raw in (None, "") and use_dlt_secrets:
                 raw = _from_dlt(f.name)
             if raw in (None, ""):
@@ -103,7 +110,7 @@ class IntacctSettings:
 
 
 def _missing(name: str) -> str:
-    return f"Intacct setting '{name}' (env {ENV_PREFIX}{name.upper()}) is required"
+    return f"Intacct setting '{name}' (env {env_name(name)}) is required"
 
 
 def _from_dlt(name: str) -> object | None:

@@ -272,7 +272,7 @@ def test_no_secret_in_logs_state_or_files(sandbox, tmp_path, caplog, monkeypatch
     monkeypatch.setenv("INTACCT_CLIENT_ID", sb.client_id)
     monkeypatch.setenv("INTACCT_CLIENT_SECRET", sb.client_secret)
     monkeypatch.setenv("INTACCT_REFRESH_TOKEN", seed)
-    monkeypatch.setenv("INTACCT_TOKEN_STORE_PATH", str(store))
+    monkeypatch.setenv("INTACCT_TOKEN_STORE", str(store))
     settings = IntacctSettings.from_env()
     assert settings.auth_mode == "refresh_token"
     pipeline = make_pipeline(tmp_path)

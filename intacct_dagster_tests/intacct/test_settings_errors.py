@@ -49,7 +49,7 @@ def test_validation_names_setting_and_env_var():
         IntacctSettings(client_id="x", username="u@c").validate()
     with pytest.raises(IntacctConfigError, match="INTACCT_ACCESS_TOKEN"):
         IntacctSettings().validate()
-    with pytest.raises(IntacctConfigError, match="INTACCT_TOKEN_STORE_PATH"):
+    with pytest.raises(IntacctConfigError, match="INTACCT_TOKEN_STORE"):
         IntacctSettings(client_id="x", client_secret="y", refresh_token="r").validate()
 
 
