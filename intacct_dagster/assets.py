@@ -92,7 +92,7 @@ def intacct_assets(
                 dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline, dagster_dlt_translator=TRANSLATOR)
             )
         except Exception as exc:
-            failure = explain(exc, settings.base_url)
+            failure = explain(exc, settings.base_url, intacct_destination.destination)
             if failure is None:
                 raise
             raise failure from exc

@@ -7,6 +7,7 @@ not transient, so they are marked `allow_retries=False` and the job's retry poli
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import requests
@@ -29,8 +30,40 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
-def explain(exc: BaseException, base_url: str | None) -> Failure | None:
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+):[^@\s]+@")
+
+
+def _is_destination_connection_error(exc: BaseException) -> bool:
+    """Database drivers' "cannot connect" errors, and dlt's own wrapper for them."""
+    name, module = type(exc).__name__, type(exc).__module__ or ""
+    if name == "DestinationConnectionError":
+        return True
+    return name == "OperationalError" and module.split(".")[0] in {"psycopg2", "psycopg", "sqlalchemy"}
+
+
+def explain_destination(exc: BaseException, destination: str) -> Failure | None:
+    """A retryable Failure naming the destination settings when the warehouse cannot be reached."""
+    for cause in _chain(exc):
+        if _is_destination_connection_error(cause):
+            first_line = _URL_PASSWORD.sub(r"\1:***@", str(cause).strip().splitlines()[0] if str(cause).strip() else "")
+            env = f"DESTINATION__{destination.upper()}__CREDENTIALS"
+            return Failure(
+                description=(
+                    f"Could not connect to the {destination} destination (INTACCT_DESTINATION={destination}). "
+                    f"Check that it is running and its credentials in {env} or "
+                    f"[destination.{destination}.credentials] in .dlt/secrets.toml. "
+                    f"{type(cause).__name__}: {first_line}"
+                )
+            )
+    return None
+
+
+def explain(exc: BaseException, base_url: str | None, destination: str | None = None) -> Failure | None:
     """A Failure with a hint for known causes, or None to let the original error through."""
+    if destination and not isinstance(exc, Failure):
+        failure = explain_destination(exc, destination)
+        if failure is not None:
+            return failure
     where = f" (INTACCT_BASE_URL={base_url})" if base_url else " (INTACCT_BASE_URL)"
     for cause in _chain(exc):
         if isinstance(cause, IntacctConfigError):

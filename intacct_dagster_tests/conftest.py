@@ -5,7 +5,12 @@ Each test folder may add its own conftest.py on top of these.
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Tests talk only to 127.0.0.1: keep dlt's usage telemetry off however pytest is started.
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 from intacct_dagster.sandbox import Sandbox
 
