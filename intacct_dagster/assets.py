@@ -20,6 +20,7 @@ from intacct_dagster.destination import PIPELINE_NAME, IntacctDestination, confi
 from intacct_dagster.failures import explain
 from intacct_dagster.intacct.catalog import resolve_objects
 from intacct_dagster.intacct.source import intacct_source
+from intacct_dagster.log_bridge import extraction_logs_to
 from intacct_dagster.resources import IntacctResource
 from intacct_dagster.schedules import nightly_freshness_policy
 from intacct_dagster.translator import IntacctTranslator, table_of
@@ -86,7 +87,7 @@ def intacct_assets(
         objects=tables, settings=settings, auth=auth, start_date=config.start_date,
         mode=config.mode, full_resync=resync,
     )
-    with intacct_destination.run_pipeline() as pipeline:
+    with intacct_destination.run_pipeline() as pipeline, extraction_logs_to(context.log):
         try:
             results = list(
                 dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline, dagster_dlt_translator=TRANSLATOR)
