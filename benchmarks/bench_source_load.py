@@ -70,7 +70,7 @@ def role_load(base_url: str, page_size: int, file_format: str, workdir: str, mem
         # DuckDB runs inside the loader process: cap its buffer pool (the merge SQL is its biggest user).
         # Same setting an operator would use: dlt's DuckDB credentials `global_config`.
         os.environ["DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG"] = json.dumps(
-            {"memory_limit": memory_limit, "preserve_insertion_order": False, "threads": 1})
+            {"memory_limit": memory_limit, "preserve_insertion_order": False})
     pipeline = dlt.pipeline(pipeline_name="bench_intacct", destination=dlt.destinations.duckdb(db),
                             dataset_name="intacct", pipelines_dir=os.path.join(workdir, "pipelines"))
     source = intacct_source(objects=[OBJECT], client=client, page_size=page_size)
@@ -161,8 +161,8 @@ def main() -> None:
     ap.add_argument("--format", default="parquet", choices=["parquet", "insert_values", "jsonl"],
                     help="dlt loader_file_format")
     ap.add_argument("--base-url", help="use an already running sandbox instead of starting one")
-    ap.add_argument("--duckdb-memory-limit", default="128MB",
-                    help="DuckDB memory_limit in the loader process ('' = DuckDB's default, 80%% of RAM)")
+    ap.add_argument("--duckdb-memory-limit", default="256MB",
+                    help="DuckDB memory_limit in the loader process (the project default, INTACCT_DUCKDB_MEMORY_LIMIT) ('' = DuckDB's default, 80%% of RAM)")
     ap.add_argument("--repeat", type=int, default=1, help="alternate ceiling/load runs N times, report the best")
     ap.add_argument("--role", choices=["ceiling", "load"], help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)

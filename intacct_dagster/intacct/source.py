@@ -6,6 +6,7 @@ happen when a resource is iterated. Credentials travel in a closure object, neve
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import logging
 import threading
@@ -302,6 +303,17 @@ def _extract(obj: IntacctObject, runtime: _Runtime, options: _Options) -> Iterat
         logger.info("intacct: %s: %d rows deleted at the source", obj.name, markers.num_rows)
         yield markers
     logger.info("intacct: %s done: %d rows", obj.name, total)
+    release_heap()
+
+
+def release_heap() -> None:
+    """Hand freed extract buffers back to the OS before dlt's load step, which runs in this same
+    process: otherwise the load's database memory stacks on top of the extract's high-water mark."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
+        pass
 
 
 def _arrow_file_format() -> str | None:
