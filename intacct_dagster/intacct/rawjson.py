@@ -35,9 +35,9 @@ class RawPage:
     last: tuple[Any, str] | None  # peeked from the last row; verified against the decoded table
 
 
-def peek(content: bytes, key: str, cursor: str | None) -> RawPage | None:
-    """Check the compact layout and read `ia::meta` and the last row only (a few hundred bytes of JSON),
-    so the next keyset request can go out before this page is decoded. None: use the normal parse."""
+def split_meta(content: bytes) -> tuple[int, dict[str, Any]] | None:
+    """Where the compact layout's `ia::result` array ends, and the parsed `ia::meta`; None if the body
+    is not in that layout."""
     if not content.startswith(HEAD) or not content.endswith(b"}"):
         return None
     cut = content.rfind(META_SEP)
@@ -45,11 +45,22 @@ def peek(content: bytes, key: str, cursor: str | None) -> RawPage | None:
         return None
     try:
         meta = orjson.loads(b"{" + content[cut + 2:]).get("ia::meta")
-        if not isinstance(meta, dict):
-            return None
-        if cut == len(HEAD):
-            return RawPage(content, meta, None)
-        start = content.rfind(b"},{", len(HEAD), cut)
+    except orjson.JSONDecodeError:
+        return None
+    return (cut, meta) if isinstance(meta, dict) else None
+
+
+def peek(content: bytes, key: str, cursor: str | None) -> RawPage | None:
+    """Check the compact layout and read `ia::meta` and the last row only (a few hundred bytes of JSON),
+    so the next keyset request can go out before this page is decoded. None: use the normal parse."""
+    split = split_meta(content)
+    if split is None:
+        return None
+    cut, meta = split
+    if cut == len(HEAD):
+        return RawPage(content, meta, None)
+    start = content.rfind(b"},{", len(HEAD), cut)
+    try:
         row = orjson.loads(content[start + 2 if start >= 0 else len(HEAD):cut])
     except orjson.JSONDecodeError:
         return None
@@ -82,17 +93,10 @@ class PageDecoder:
         self._index = {c.field: i for i, c in enumerate(columns)}
 
     def __call__(self, content: bytes) -> ArrowPage | None:
-        if self.read_schema is None or not content.startswith(HEAD) or not content.endswith(b"}"):
+        split = split_meta(content) if self.read_schema is not None else None
+        if split is None:
             return None
-        cut = content.rfind(META_SEP)
-        if cut < 0:
-            return None
-        try:
-            meta = orjson.loads(b"{" + content[cut + 2:]).get("ia::meta")
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(meta, dict):
-            return None
+        cut, meta = split
         raw = content[len(HEAD):cut]
         if not raw:
             return ArrowPage(self.schema.empty_table(), meta, None)
