@@ -127,7 +127,9 @@ def materialize_all():
     from intacct_dagster.definitions import build_definitions
 
     job = build_definitions().resolve_job_def("intacct_job")
-    return job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False)
+    # INFO on the console: progress (pages, rows, waits) without Dagster's per-step DEBUG chatter.
+    console_info = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    return job.execute_in_process(instance=DagsterInstance.get(), run_config=console_info, raise_on_error=False)
 
 
 def summarize(result) -> tuple[dict[str, int], list[str]]:
