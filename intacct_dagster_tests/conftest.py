@@ -13,6 +13,7 @@ import pytest
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 from intacct_dagster.sandbox import Sandbox
+from intacct_dagster_tests.e2e._pg import SYSTEM_DEPS_HINT, PostgresServer, find_pg_bindir
 
 
 @pytest.fixture
@@ -44,3 +45,28 @@ def sandbox_factory():
     finally:
         for sb in made:
             sb.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server on 127.0.0.1:<random port>, password auth, removed at teardown."""
+    bindir = find_pg_bindir()
+    if bindir is None:
+        pytest.fail(
+            "PostgreSQL server binaries not found (looked for /usr/lib/postgresql/<ver>/bin/initdb, pg_ctl, "
+            f"postgres; or set PG_BINDIR): {SYSTEM_DEPS_HINT}",
+            pytrace=False,
+        )
+    server = PostgresServer(bindir)
+    try:
+        server.start()
+    except Exception:
+        server.stop()
+        raise
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(postgres_server: PostgresServer) -> str:
+    return postgres_server.dsn

@@ -433,12 +433,7 @@ def duckdb_tables(db_path: str | Path, dataset: str) -> dict[str, list[dict]]:
     try:
         names = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = ?", [dataset]).fetchall()]
-        out = {}
-        for t in names:
-            cur = con.execute(f'select * from "{dataset}"."{t}"')
-            cols = [c[0] for c in cur.description]
-            out[t] = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
-        return out
+        return {t: _duckdb_rows(con, dataset, t) for t in names}
     finally:
         con.close()
 
@@ -448,11 +443,15 @@ def duckdb_table(db_path: str | Path, dataset: str, table: str) -> list[dict]:
 
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        cur = con.execute(f'select * from "{dataset}"."{table}"')
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+        return _duckdb_rows(con, dataset, table)
     finally:
         con.close()
+
+
+def _duckdb_rows(con, dataset: str, table: str) -> list[dict]:
+    cur = con.execute(f'select * from "{dataset}"."{table}"')
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
 def duckdb_query(db_path: str | Path, sql: str, params: list | None = None) -> list[tuple]:
