@@ -9,25 +9,42 @@ from .auth import (
 )
 from .catalog import DEFAULT_OBJECT_NAMES, DEFAULT_OBJECTS, IntacctObject, resolve_objects
 from .client import IntacctClient
-from .errors import IntacctAuthError, IntacctConfigError, IntacctError, IntacctRetryError
+from .connection import Connection
+from .errors import (
+    IntacctAuthError,
+    IntacctConfigError,
+    IntacctDataError,
+    IntacctError,
+    IntacctPermissionError,
+    IntacctRetryError,
+    IntacctScopeError,
+    IntacctTransientError,
+)
 from .schema import DELETED_COLUMN, column_name
-from .settings import IntacctSettings
-from .source import intacct_source
+from .settings import SETTINGS, IntacctSettings, SettingsReader
+from .source import intacct_source, run_options
 from .token_store import TokenStore
 
 __all__ = [
     "DEFAULT_OBJECTS",
     "DEFAULT_OBJECT_NAMES",
     "DELETED_COLUMN",
+    "SETTINGS",
     "ClientCredentialsAuth",
+    "Connection",
     "IntacctAuthError",
     "IntacctClient",
     "IntacctConfigError",
+    "IntacctDataError",
     "IntacctError",
     "IntacctObject",
+    "IntacctPermissionError",
     "IntacctRetryError",
+    "IntacctScopeError",
     "IntacctSettings",
+    "IntacctTransientError",
     "RefreshTokenAuth",
+    "SettingsReader",
     "StaticTokenAuth",
     "TokenProvider",
     "TokenStore",
@@ -35,4 +52,5 @@ __all__ = [
     "column_name",
     "intacct_source",
     "resolve_objects",
+    "run_options",
 ]

@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import orjson
 import requests
 
-from .errors import IntacctAuthError, IntacctConfigError, IntacctError, error_from_body
+from .errors import IntacctAuthError, IntacctConfigError, IntacctError, IntacctTransientError, error_from_body
 from .settings import IntacctSettings
 from .token_store import TokenStore
 
@@ -79,7 +79,8 @@ class _MintingAuth:
     """Shared machinery: cache the token, re-mint under a lock when close to expiry or invalidated."""
 
     def __init__(self, token_url: str, client_id: str, client_secret: str, timeout_s: float = 30.0,
-                 max_attempts: int = 4, session: requests.Session | None = None) -> None:
+                 max_attempts: int = 6, session: requests.Session | None = None, backoff_cap_s: float = 60.0,
+                 sleep: Any = time.sleep) -> None:
         if not token_url:
             raise IntacctConfigError("Intacct setting 'base_url' (env INTACCT_BASE_URL) is required")
         if not client_id:
@@ -91,6 +92,9 @@ class _MintingAuth:
         self._client_secret = client_secret
         self._timeout_s = timeout_s
         self._max_attempts = max_attempts
+        self._backoff_cap_s = backoff_cap_s
+        self._sleep = sleep
+        self.lost_answers = 0
         self._session = session or requests.Session()
         self._lock = threading.RLock()
         self._access_token: str | None = None
@@ -120,16 +124,31 @@ class _MintingAuth:
         return access_token
 
     def _post_token(self, form: dict[str, str]) -> dict[str, Any]:
-        """POST the grant form-encoded; retry transient failures; never echo the form in errors."""
+        """POST the grant form-encoded and return the answer; never echo the form in errors.
+
+        Throttling (429) and overload (5xx) are waited out like any other call, honouring `Retry-After`; if
+        they outlast the attempts the failure is transient (retryable), never "credentials rejected". A 4xx
+        other than 429 is Intacct rejecting the grant."""
         payload = {"client_id": self.client_id, "client_secret": self._client_secret, **form}
-        last: Exception | None = None
+        self.lost_answers = 0
+        last: IntacctError | None = None
         for attempt in range(1, self._max_attempts + 1):
             try:
                 resp = self._session.post(self.token_url, data=payload, timeout=self._timeout_s,
                                           headers={"Accept": "application/json"})
+            except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+                    requests.exceptions.InvalidURL) as exc:
+                raise IntacctConfigError(
+                    f"Intacct setting 'base_url' gives a token URL that is not a valid URL "
+                    f"({type(exc).__name__}); check INTACCT_BASE_URL (default https://api.intacct.com/ia/api/v1)"
+                ) from None
             except requests.RequestException as exc:
-                last = exc
-                self._sleep(attempt)
+                # the request may have reached Intacct and been answered: for a refresh grant the token
+                # could already be rotated (see RefreshTokenAuth)
+                self.lost_answers += 1
+                last = IntacctTransientError(message=f"token endpoint unreachable ({type(exc).__name__})",
+                                             path="/oauth2/token")
+                self._wait(attempt, None, "token endpoint unreachable")
                 continue
             self.mint_count += 1
             try:
@@ -137,8 +156,10 @@ class _MintingAuth:
             except orjson.JSONDecodeError:
                 body = None
             if resp.status_code == 429 or resp.status_code >= 500 or (resp.ok and not isinstance(body, dict)):
-                last = error_from_body(resp.status_code, body, "/oauth2/token", IntacctAuthError)
-                self._sleep(attempt)
+                last = error_from_body(resp.status_code, body, "/oauth2/token", IntacctTransientError)
+                if last.message is None:
+                    last.with_message("token endpoint busy or failing")
+                self._wait(attempt, resp, f"token endpoint answered HTTP {resp.status_code}")
                 continue
             if not resp.ok:
                 raise error_from_body(resp.status_code, body, "/oauth2/token", IntacctAuthError)
@@ -146,14 +167,20 @@ class _MintingAuth:
                 raise IntacctAuthError(status=resp.status_code, message="token response has no access_token",
                                        path="/oauth2/token")
             return body
-        if isinstance(last, IntacctError):
-            raise last
-        raise IntacctAuthError(message=f"token endpoint unreachable after {self._max_attempts} attempts "
-                                       f"({type(last).__name__})", path="/oauth2/token")
+        assert last is not None
+        raise last.with_message(f"{last.message} (gave up after {self._max_attempts} attempts)")
 
-    @staticmethod
-    def _sleep(attempt: int) -> None:
-        time.sleep(min(8.0, 0.25 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2))
+    def _wait(self, attempt: int, resp: requests.Response | None, what: str) -> None:
+        if attempt >= self._max_attempts:
+            return
+        from .client import retry_after  # local import: client imports this module
+
+        backoff = min(self._backoff_cap_s, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+        told = retry_after(resp.headers) if resp is not None else None
+        wait = min(self._backoff_cap_s, max(backoff, told)) if told is not None else backoff
+        logger.info("intacct: %s; waiting %.1fs before retrying (attempt %d/%d)", what, wait, attempt,
+                    self._max_attempts)
+        self._sleep(wait)
 
 
 class ClientCredentialsAuth(_MintingAuth):
@@ -185,7 +212,7 @@ class RefreshTokenAuth(_MintingAuth):
         super().__init__(token_url, client_id, client_secret, **kwargs)
         if not token_store_path:
             raise IntacctConfigError(
-                "Intacct setting 'token_store_path' (env INTACCT_TOKEN_STORE) is required with refresh_token")
+                "Intacct setting 'token_store' (env INTACCT_TOKEN_STORE) is required with refresh_token")
         self.store = TokenStore(token_store_path)
         self._seed = refresh_token
         self._rejected: set[str] = set()
@@ -215,7 +242,10 @@ class RefreshTokenAuth(_MintingAuth):
                 raise IntacctConfigError(
                     "Intacct setting 'refresh_token' (env INTACCT_REFRESH_TOKEN) is required: the token store "
                     f"{str(self.store.path)!r} holds none")
-            body = self._post_token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+            try:
+                body = self._post_token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+            except IntacctAuthError as exc:
+                raise exc.with_message(self._rejection_advice(exc)) from None
             lifetime = parse_expires_in(body.get("expires_in"))
             expires_at = time.time() + lifetime
             self.store.write({
@@ -230,9 +260,33 @@ class RefreshTokenAuth(_MintingAuth):
                         "rotated" if rotated else "unchanged", lifetime)
             return self._set(body["access_token"], expires_at, lifetime)
 
+    def _rejection_advice(self, exc: IntacctAuthError) -> str:
+        """Why a refresh token is refused, and how to re-authorise (never the token itself)."""
+        how = ("Re-authorise the application (authorization-code flow with scope offline_access), set "
+               f"INTACCT_REFRESH_TOKEN to the new refresh token and delete the token store {str(self.store.path)!r}.")
+        if self.lost_answers:
+            return (f"Intacct refused the refresh token ({exc.message or exc.code}) after an earlier refresh "
+                    "request got no answer: Intacct most likely rotated the refresh token on that request and the "
+                    f"new one was lost in transit, so the stored one is dead. {how}")
+        return (f"Intacct refused the refresh token ({exc.message or exc.code}): it was revoked, expired, or "
+                f"superseded by a newer authorisation of the same user and company. {how}")
+
     def __repr__(self) -> str:
         return (f"RefreshTokenAuth(token_url={self.token_url!r}, client_id={self.client_id!r}, "
                 f"token_store_path={str(self.store.path)!r}, client_secret=***, refresh_token=***)")
+
+
+def token_claims(token: str | None) -> dict[str, Any]:
+    """The claims of an Intacct JWT (`cnyId`, `entityId`, `userId`, ...), read without verifying the
+    signature: used only to name the company a run belongs to. {} when the token is not a JWT."""
+    import base64
+
+    try:
+        payload = str(token).split(".")[1]
+        claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, orjson.JSONDecodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
 
 
 def auth_from_settings(settings: IntacctSettings) -> TokenProvider:
@@ -243,6 +297,6 @@ def auth_from_settings(settings: IntacctSettings) -> TokenProvider:
         return StaticTokenAuth(settings.access_token or "")
     if mode == "refresh_token":
         return RefreshTokenAuth(settings.token_url, settings.client_id or "", settings.client_secret or "",
-                                settings.refresh_token, settings.token_store_path or "")
+                                settings.refresh_token, settings.token_store or "")
     return ClientCredentialsAuth(settings.token_url, settings.client_id or "", settings.client_secret or "",
                                  settings.username or "")

@@ -17,7 +17,8 @@ _TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 class IntacctObject:
     """One object: `name` is the resource and table name, `path` the `<app>/<object>` API path.
 
-    `cursor=None` means the object has no audit fields: it is reloaded in full (write disposition replace).
+    `cursor=None` (or a model without that field) means every run reads all records by key; rows the source
+    no longer has are removed.
     """
 
     name: str
@@ -46,10 +47,12 @@ DEFAULT_OBJECTS: tuple[IntacctObject, ...] = (
     IntacctObject("ap_bills", "accounts-payable/bill"),
     IntacctObject("ap_bill_lines", "accounts-payable/bill-line"),
     IntacctObject("ap_payments", "accounts-payable/payment"),
+    IntacctObject("ap_payment_details", "accounts-payable/payment-detail"),
     IntacctObject("ar_invoices", "accounts-receivable/invoice"),
     IntacctObject("ar_invoice_lines", "accounts-receivable/invoice-line"),
     IntacctObject("ar_payments", "accounts-receivable/payment"),
-    IntacctObject("ap_terms", "accounts-payable/term", cursor=None),
+    IntacctObject("ar_payment_details", "accounts-receivable/payment-detail"),
+    IntacctObject("ap_terms", "accounts-payable/term"),
     IntacctObject("project_budgets", "platform-apps/nsp::project_budget"),
 )
 DEFAULT_OBJECT_NAMES: tuple[str, ...] = tuple(o.name for o in DEFAULT_OBJECTS)

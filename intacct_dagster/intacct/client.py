@@ -18,8 +18,19 @@ from typing import Any
 import orjson
 import requests
 
+from datetime import datetime, timezone
+
 from .auth import TokenProvider
-from .errors import IntacctAuthError, IntacctError, IntacctRetryError, error_from_body, extract_error
+from .errors import (
+    IntacctAuthError,
+    IntacctConfigError,
+    IntacctError,
+    IntacctPermissionError,
+    IntacctTransientError,
+    error_from_body,
+    extract_error,
+)
+from .meter import ApiMeter
 
 logger = logging.getLogger("intacct_dagster.intacct")
 
@@ -59,6 +70,7 @@ class IntacctClient:
         self._sessions_lock = threading.Lock()
         self._counter = itertools.count(1)
         self._count = 0
+        self.meter = ApiMeter()
 
     def __repr__(self) -> str:
         return f"IntacctClient(base_url={self.base_url!r}, entity_id={self.entity_id!r}, auth={self.auth!r})"
@@ -73,13 +85,22 @@ class IntacctClient:
 
         `decode(content)` may turn a successful body into something else directly (e.g. an arrow table
         without building Python objects); when it returns None the body is parsed and checked as usual."""
-        return self.request("POST", "/services/core/query", json_body=body, decode=decode)
+        return self.request("POST", "/services/core/query", json_body=body, decode=decode,
+                            meter_key=(str(body.get("object", "")), "query"))
 
-    def model(self, object_path: str) -> dict[str, Any]:
-        """`GET /services/core/model?name=<path>`; returns `ia::result` (fields, groups, refs, ...)."""
-        body = self.request("GET", "/services/core/model", params={"name": object_path})
+    def model(self, object_path: str | None = None) -> Any:
+        """`GET /services/core/model?name=<path>`: the object model (fields, groups, refs, lists) as a dict;
+        without a name, the list of every resource the company exposes."""
+        params = {"name": object_path} if object_path else None
+        body = self.request("GET", "/services/core/model", params=params, meter_key=(object_path or "", "model"))
         result = body.get("ia::result", body)
+        if object_path is None:
+            return result if isinstance(result, list) else []
         return result if isinstance(result, dict) else {}
+
+    def server_time(self) -> datetime | None:
+        """The server's clock (HTTP `Date` header) of the last answer received on this thread."""
+        return getattr(self._local, "server_time", None)
 
     def close(self) -> None:
         with self._sessions_lock:
@@ -105,7 +126,7 @@ class IntacctClient:
         return session
 
     def request(self, method: str, path: str, json_body: Any = None, params: dict[str, Any] | None = None,
-                decode: Callable[[bytes], Any] | None = None) -> Any:
+                decode: Callable[[bytes], Any] | None = None, meter_key: tuple[str, str] | None = None) -> Any:
         """Send with retries: 401/invalid-token -> re-mint once; 429 -> wait as told; 5xx/reset/bad JSON ->
         capped exponential backoff; other 4xx -> `IntacctError`."""
         url = self.base_url + path
@@ -120,10 +141,16 @@ class IntacctClient:
             if self.entity_id:
                 headers["X-IA-API-Param-Entity"] = self.entity_id
             self._count = next(self._counter)
+            self.meter.count(*(meter_key or (path, "other")), retry=bool(failures or throttle_waits or reauthed))
             try:
                 resp = self._session().request(method, url, data=data, params=params, headers=headers,
                                                timeout=self.timeout)
                 content = resp.content
+            except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+                    requests.exceptions.InvalidURL) as exc:
+                raise IntacctConfigError(
+                    f"Intacct setting 'base_url' = {self.base_url!r} is not a valid URL ({type(exc).__name__}); "
+                    "check INTACCT_BASE_URL (default https://api.intacct.com/ia/api/v1)") from None
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError) as exc:
                 failures += 1
@@ -132,6 +159,7 @@ class IntacctClient:
                 self._backoff_or_raise(failures, path, last_error, None)
                 continue
             status = resp.status_code
+            self._local.server_time = _http_date(resp.headers.get("Date"))
             if decode is not None and 200 <= status < 300 and content:
                 decoded = decode(content)
                 if decoded is not None:
@@ -158,10 +186,11 @@ class IntacctClient:
             if status == 429 or code in THROTTLE_CODES:
                 throttle_waits += 1
                 if throttle_waits > self.max_throttle_waits:
-                    raise error_from_body(status, body, path, IntacctRetryError)
+                    raise error_from_body(status, body, path, IntacctTransientError)
                 wait = self._throttle_wait(resp, throttle_waits)
                 logger.info("intacct: throttled (HTTP %s %s) on %s; waiting %.1fs (attempt %d/%d)", status,
-                            code or "", path, wait, throttle_waits, self.max_throttle_waits)
+                            code or "", _where(path, meter_key), wait, throttle_waits, self.max_throttle_waits)
+                self.meter.waited(wait)
                 self._sleep(wait)
                 continue
             if status >= 500:
@@ -179,7 +208,7 @@ class IntacctClient:
                 if err is not None:
                     raise error_from_body(status, body, path)
                 return body
-            raise error_from_body(status, body, path)
+            raise error_from_body(status, body, _where(path, meter_key), _error_class(status, code, error_id))
 
     @staticmethod
     def _is_token_error(status: int, code: str | None, error_id: str | None, err: dict | None, content: bytes) -> bool:
@@ -194,23 +223,24 @@ class IntacctClient:
 
     def _throttle_wait(self, resp: requests.Response, attempt: int) -> float:
         backoff = min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempt - 1))
-        told = _retry_after(resp.headers)
+        told = retry_after(resp.headers)
         wait = max(told, backoff) if told is not None else backoff
         return min(wait, self.backoff_cap_s) * (1.0 + random.random() * 0.1)
 
     def _backoff_or_raise(self, failures: int, path: str, what: str, body: Any, status: int | None = None,
                           resp: requests.Response | None = None) -> None:
         if failures >= self.max_attempts:
-            err = error_from_body(status, body, path, IntacctRetryError)
+            err = error_from_body(status, body, path, IntacctTransientError)
             err.message = f"giving up after {failures} attempts: {what}" + (f" ({err.message})" if err.message else "")
             err.args = (err._text(),)
             raise err
         wait = min(self.backoff_cap_s, self.backoff_base_s * 2 ** (failures - 1)) * (0.5 + random.random() / 2)
-        told = _retry_after(resp.headers) if resp is not None else None
+        told = retry_after(resp.headers) if resp is not None else None
         if told is not None:
             wait = min(self.backoff_cap_s, max(wait, told))
         logger.info("intacct: %s on %s; retrying in %.1fs (attempt %d/%d)", _server_error_text(what), path, wait,
                     failures, self.max_attempts)
+        self.meter.waited(wait)
         self._sleep(wait)
 
     def _drop_session(self) -> None:
@@ -219,6 +249,32 @@ class IntacctClient:
         if session is not None:
             session.close()
             self._local.session = None
+
+
+PERMISSION_ERROR_IDS = frozenset({"GW-0042"})
+
+
+def _error_class(status: int, code: str | None, error_id: str | None) -> type[IntacctError]:
+    """403 (or Intacct's permission/subscription codes) is a permission problem: not retryable, other
+    objects can still load."""
+    if status == 403 or code in PERMISSION_ERROR_IDS or error_id in PERMISSION_ERROR_IDS:
+        return IntacctPermissionError
+    return IntacctError
+
+
+def _where(path: str, meter_key: tuple[str, str] | None) -> str:
+    """`/services/core/query accounts-payable/vendor`: which object a query was for, in messages."""
+    return f"{path} {meter_key[0]}" if meter_key and meter_key[0] else path
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _server_error_text(what: str) -> str:
@@ -237,7 +293,7 @@ def _describe_transport_error(exc: Exception) -> str:
     return f"connection error ({type(exc).__name__})"
 
 
-def _retry_after(headers: Any) -> float | None:
+def retry_after(headers: Any) -> float | None:
     """Largest wait any of the retry-after headers asks for (seconds or HTTP date)."""
     best: float | None = None
     for name in RETRY_AFTER_HEADERS:

@@ -1,4 +1,18 @@
-"""Exceptions raised by the extraction layer.
+"""Typed exceptions of the extraction layer.
+
+The type says what to do, so callers (the Dagster layer's `failures.py`, the retry policy) decide by type,
+never by message text:
+
+- `IntacctConfigError`: a setting is missing or wrong; the message names the setting and its env var. Not
+  retryable.
+- `IntacctAuthError`: Intacct rejected the credentials (or a fresh token). Not retryable.
+- `IntacctPermissionError`: the user may not read this object, or the company does not subscribe to its
+  module. Not retryable; other objects can still load.
+- `IntacctTransientError`: throttling, 5xx, resets or cut bodies outlasted the retry budget, or the token
+  endpoint could not be reached. Retryable.
+- `IntacctDataError`: a value does not fit its column (names table, column and key). Not retryable; no row
+  is silently dropped or nulled.
+- `IntacctError`: any other error answer from the API (e.g. a 400 on a malformed query).
 
 Every error carries what Intacct support asks for (status, code, errorId, supportId) and never a token,
 secret or request body, so it is safe to log and to show in the Dagster UI.
@@ -11,6 +25,8 @@ from typing import Any
 
 class IntacctError(Exception):
     """An error answer from the Intacct API (or a request that kept failing)."""
+
+    retryable = False
 
     def __init__(
         self,
@@ -50,6 +66,12 @@ class IntacctError(Exception):
             msg += " (" + "; ".join(detail_msgs[:5]) + ")"
         return f"{msg} [{text}]" if text else msg
 
+    def with_message(self, message: str) -> IntacctError:
+        """The same error with a more helpful message (keeps status/code/ids)."""
+        self.message = message
+        self.args = (self._text(),)
+        return self
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, error_id={self.error_id!r}, "
@@ -58,15 +80,33 @@ class IntacctError(Exception):
 
 
 class IntacctAuthError(IntacctError):
-    """Authentication failed (token endpoint refused, or a fresh token was still rejected)."""
+    """Intacct rejected the credentials (token endpoint refused, or a fresh token was still rejected)."""
 
 
-class IntacctRetryError(IntacctError):
-    """A transient failure (5xx, reset, truncated body, throttling) outlasted the retry budget."""
+class IntacctPermissionError(IntacctError):
+    """The user may not read this object (HTTP 403), or the company does not subscribe to its module."""
+
+
+class IntacctTransientError(IntacctError):
+    """A transient failure (throttling, 5xx, reset, cut body, unreachable host) outlasted the retry budget."""
+
+    retryable = True
+
+
+# The old name, kept for callers written against it.
+IntacctRetryError = IntacctTransientError
 
 
 class IntacctConfigError(ValueError):
     """Settings are missing or inconsistent; the message names the setting and its env var."""
+
+
+class IntacctScopeError(IntacctConfigError):
+    """The destination holds another company's or entity's data (state belongs to one company and entity)."""
+
+
+class IntacctDataError(ValueError):
+    """A value from Intacct does not fit its column; the message names table, column and key."""
 
 
 def extract_error(body: Any) -> dict[str, Any] | None:

@@ -2,7 +2,9 @@
 
 Offset paging (`start=`) skips or repeats rows when records change during a scan; keyset paging cannot skip
 one: an edited record moves to a later cursor value and is read again further on (merge keeps the newest).
-`key` compares as an integer on the server; values are sent as the digit strings the API returns.
+Whether the server compares `key` as a number or as text is not documented; keyset paging is right under
+either, because the next page starts after the last row *the server* ordered, and this module never
+compares keys itself. Keys are sent as the strings the API returns.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+from .rawjson import RawPage
 
 logger = logging.getLogger("intacct_dagster.intacct")
 
@@ -28,9 +32,9 @@ class KeysetQuery:
     fields: list[str]
     key: str = "key"
     cursor: str | None = None  # None: page by key alone (objects without audit fields, key-only scans)
-    lower: str | None = None  # cursor >= lower on the first page
-    after: tuple[str, str] | None = None  # start strictly after (cursor value, key) instead of `lower`
-    upper: str | None = None  # cursor < upper (bounded re-sync)
+    lower: str | None = None  # cursor >= lower (inclusive: a same-second edit is never skipped)
+    upper: str | None = None  # cursor < upper (a bounded window)
+    null_cursor: bool = False  # only records whose cursor is null (migrated records), paged by key
     page_size: int = MAX_PAGE_SIZE
     include_private: bool = False
     extra_filters: list[dict[str, Any]] = field(default_factory=list)
@@ -44,8 +48,13 @@ class KeysetQuery:
             filters.append(f)
             return str(len(filters))
 
-        position = last if last is not None else self.after
-        if self.cursor:
+        position = last
+        if self.cursor and self.null_cursor:
+            terms.append(add({"$eq": {self.cursor: None}}))
+            if position is not None:
+                terms.append(add({"$gt": {self.key: position[1]}}))
+            order = [{self.key: "asc"}]
+        elif self.cursor:
             if position is not None:
                 t, k = position
                 gt, eq, kgt = add({"$gt": {self.cursor: t}}), add({"$eq": {self.cursor: t}}), add({"$gt": {self.key: k}})
@@ -74,7 +83,11 @@ class KeysetQuery:
         return body
 
     def position_of(self, row: dict[str, Any]) -> tuple[Any, str]:
-        return (row.get(self.cursor) if self.cursor else None, str(row.get(self.key)))
+        return (row.get(self.cursor) if self.cursor and not self.null_cursor else None, str(row.get(self.key)))
+
+    @property
+    def pages_by_cursor(self) -> bool:
+        return bool(self.cursor) and not self.null_cursor
 
 
 @dataclass
@@ -91,7 +104,8 @@ class Page:
 def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery, prefetch: int = 3,
                decode: Callable[[Any], Any] | None = None) -> Iterator[Page]:
     """Yield pages until a short/last page. `fetch(body)` returns the parsed body (a dict), an object with
-    `table`, `meta` and `last` (see `rawjson.ArrowPage`), or a `rawjson.RawPage` that `decode` turns into one.
+    `table`, `meta` and `last` (see `rawjson.ArrowPage`), or a `rawjson.RawPage`; `decode`, when given,
+    turns every fetched page (raw or dict) into an `ArrowPage`.
 
     With `prefetch > 0` a worker thread runs ahead, fetching and decoding up to that many pages while the
     caller (dlt) writes earlier ones. For a `RawPage` the next request is sent on the peeked last row
@@ -112,8 +126,9 @@ def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery, prefe
             page.more = meta.get("next") is not None and page.count > 0
         else:
             page.more = page.count >= body["size"]
-        if page.more and query.cursor and (page.last is None or page.last[0] is None):
-            raise ValueError(f"{query.object_path}: a row has no {query.cursor}; cannot page by keyset")
+        if page.more and query.pages_by_cursor and (page.last is None or page.last[0] is None):
+            raise ValueError(f"{query.object_path}: the server returned a row with no {query.cursor} in a scan "
+                             f"filtered on it; cannot page by keyset")
         return page
 
     def pages_in_order() -> Iterator[Page]:
@@ -126,11 +141,11 @@ def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery, prefe
             else:
                 result = fetch(body)
             ahead = None
-            if decode is not None and not isinstance(result, dict) and not hasattr(result, "table"):
-                raw = result
-                if speculator is not None and raw.last is not None and raw.meta.get("next") is not None:
-                    ahead = (raw.last, speculator.submit(fetch, query.body(raw.last)))
-                result = decode(raw)
+            if decode is not None:
+                if isinstance(result, RawPage) and speculator is not None and result.last is not None \
+                        and result.meta.get("next") is not None:
+                    ahead = (result.last, speculator.submit(fetch, query.body(result.last)))
+                result = decode(result)  # raw (fast path) or exactly parsed (dict) page -> arrow page
             page = to_page(body, result)
             if ahead is not None and ahead[0] != page.last:
                 ahead = None  # peeked position was wrong: never trust the speculative answer

@@ -2,8 +2,10 @@
 
 Building a dict per row and then an arrow array per column costs about as much CPU as the JSON parse
 itself. Here the `ia::result` array is cut into newline-delimited JSON and read by Arrow's C++ JSON reader
-(which releases the GIL). It only accepts the compact layout `{"ia::result":[...],"ia::meta":{...}}`; any
-other layout, type surprise or parse error returns None and the caller takes the exact slow path.
+(which releases the GIL and reads decimals exactly from the number or string text). It only accepts the
+compact layout `{"ia::result":[...],"ia::meta":{...}}` that Intacct sends; any other layout (pretty-printed,
+`ia::meta` first), type surprise or parse error returns None and the caller takes the exact path
+(`exact_page`), which is slower but loads the same rows.
 
 Why cutting at `},{` is safe: if that sequence sits inside a string value, the line to its left ends in an
 unterminated string, so the whole page fails to parse and falls back; it can never yield a wrong row.
@@ -12,7 +14,9 @@ unterminated string, so the whole page fails to parse and falls back; it can nev
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -23,7 +27,7 @@ from .schema import Column
 
 HEAD = b'{"ia::result":['
 META_SEP = b'],"ia::meta":'
-_CAST_KINDS = frozenset({"decimal", "date", "timestamp"})
+_CAST_KINDS = frozenset({"date", "timestamp"})  # read as text, then cast (Arrow reads decimals itself)
 
 
 @dataclass
@@ -33,6 +37,19 @@ class RawPage:
     content: bytes
     meta: dict[str, Any]
     last: tuple[Any, str] | None  # peeked from the last row; verified against the decoded table
+
+
+def exact_page(content: bytes) -> dict[str, Any]:
+    """The whole body parsed exactly: JSON numbers with a fraction become `Decimal`, never a binary float
+    (orjson first, because it is fast; the stdlib parser with `parse_float=Decimal` only when a float
+    appears). Any layout and key order."""
+    body = orjson.loads(content)
+    if not isinstance(body, dict):
+        return {}
+    rows = body.get("ia::result")
+    if isinstance(rows, list) and any(type(v) is float for r in rows if isinstance(r, dict) for v in r.values()):
+        body = json.loads(content, parse_float=Decimal)
+    return body
 
 
 def split_meta(content: bytes) -> tuple[int, dict[str, Any]] | None:

@@ -1,8 +1,12 @@
 """Object model -> query field list, column names, pyarrow types and dlt column hints.
 
 Types are decided from the model, never from data, so a table's schema is the same whether a page holds one
-row or none. Money (`decimal-precision-N`) is an exact decimal; plain JSON numbers are float64 because they
-arrive as binary doubles anyway (exchange rates, quantities) and carry no exactness to preserve.
+row or none. Money is exact: `decimal-precision-N` strings become decimal(28, N) and plain JSON numbers
+(`creditLimit`, exchange rates) become decimal(38, 16), parsed from their text, never through a float. A
+value that does not fit its column fails the run with `IntacctDataError` naming table, column and key.
+
+Only readable scalar fields are queried: write-only fields, arrays and owned lists cannot be used in a query
+(the real API answers 400 REST-1106), and `href` links are left out because they are derived from `key`.
 """
 
 from __future__ import annotations
@@ -12,18 +16,22 @@ import operator
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
+from .errors import IntacctDataError
+
 logger = logging.getLogger("intacct_dagster.intacct")
 
 DECIMAL_PRECISION = 28
+NUMBER_PRECISION = 38
+NUMBER_SCALE = 16
 DELETED_COLUMN = "_intacct_deleted"
-REF_FIELDS = ("key", "id", "name")
-_DECIMAL_FORMAT = re.compile(r"decimal-precision-(\d+)")
+SKIPPED_FIELD_NAMES = frozenset({"href"})
+_DECIMAL_FORMAT = re.compile(r"(?:decimal|percent)-precision-(\d+)")
 _CAMEL_1 = re.compile(r"(.)([A-Z][a-z]+)")
 _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -35,17 +43,27 @@ class Column:
 
     field: str
     name: str
-    kind: str  # text | decimal | date | timestamp | bigint | double | bool | json
+    kind: str  # text | decimal | number | date | timestamp | bigint | bool | json
     scale: int = 0
 
     @property
     def arrow_type(self) -> pa.DataType:
-        return ARROW_TYPES[self.kind] if self.kind != "decimal" else pa.decimal128(DECIMAL_PRECISION, self.scale)
+        if self.kind == "decimal":
+            return pa.decimal128(DECIMAL_PRECISION, self.scale)
+        if self.kind == "number":
+            return pa.decimal128(NUMBER_PRECISION, NUMBER_SCALE)
+        return ARROW_TYPES[self.kind]
+
+    @property
+    def is_decimal(self) -> bool:
+        return self.kind in ("decimal", "number")
 
     def dlt_hint(self) -> dict[str, Any]:
         hint: dict[str, Any] = {"name": self.name, "data_type": DLT_TYPES[self.kind], "nullable": True}
         if self.kind == "decimal":
             hint.update(precision=DECIMAL_PRECISION, scale=self.scale)
+        elif self.kind == "number":
+            hint.update(precision=NUMBER_PRECISION, scale=NUMBER_SCALE)
         elif self.kind == "timestamp":
             hint.update(timezone=True, precision=6)
         return hint
@@ -53,15 +71,15 @@ class Column:
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "text": pa.string(), "json": pa.string(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC"),
-    "bigint": pa.int64(), "double": pa.float64(), "bool": pa.bool_(),
+    "bigint": pa.int64(), "bool": pa.bool_(),
 }
 DLT_TYPES = {"text": "text", "json": "json", "date": "date", "timestamp": "timestamp", "bigint": "bigint",
-             "double": "double", "bool": "bool", "decimal": "decimal"}
+             "bool": "bool", "decimal": "decimal", "number": "decimal"}
 
 
 def column_name(field: str) -> str:
-    """Stable snake_case name: `audit.modifiedDateTime` -> `audit_modified_date_time`, `vendor.id` ->
-    `vendor_id`, `nsp::CUSTOMER_SEGMENT` -> `nsp_customer_segment`. Idempotent under dlt's snake_case."""
+    """Snake_case name: `audit.modifiedDateTime` -> `audit_modified_date_time`, `vendor.id` -> `vendor_id`,
+    `nsp::CUSTOMER_SEGMENT` -> `nsp_customer_segment`. Idempotent under dlt's snake_case."""
     parts = []
     for part in field.replace("::", ".").split("."):
         part = _CAMEL_2.sub(r"\1_\2", _CAMEL_1.sub(r"\1_\2", part)).lower()
@@ -85,7 +103,7 @@ def kind_of(spec: Mapping[str, Any]) -> tuple[str, int]:
     if ftype == "integer":
         return "bigint", 0
     if ftype == "number":
-        return "double", 0
+        return "number", NUMBER_SCALE
     if ftype == "boolean":
         return "bool", 0
     if ftype in ("array", "object"):
@@ -94,7 +112,7 @@ def kind_of(spec: Mapping[str, Any]) -> tuple[str, int]:
 
 
 def _items(node: Any) -> Iterable[tuple[str, Any]]:
-    """Model sections come as {name: spec}; tolerate a list of {name: ..., ...} too."""
+    """Model sections come as {name: spec}; tolerate a list of {name: ..., ...} too (and `[]` for none)."""
     if isinstance(node, Mapping):
         return node.items()
     if isinstance(node, list):
@@ -102,53 +120,67 @@ def _items(node: Any) -> Iterable[tuple[str, Any]]:
     return []
 
 
+def queryable(spec: Mapping[str, Any]) -> bool:
+    """A field the query service can return: readable (not write-only) and scalar."""
+    if spec.get("writeOnly") is True:
+        return False
+    return str(spec.get("type") or "string").lower() not in ("array", "object")
+
+
 def model_fields(model: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    """All loadable fields of an object model as (dotted API name, spec): scalar fields, custom `nsp::`
-    fields, groups (audit, dimensions, ...) recursively, and refs as `<ref>.key/.id/.name`. Owned lists
-    (child collections) are skipped: they are their own objects."""
+    """Every loadable field of an object model as (dotted API name, spec): scalar fields, custom `nsp::`
+    fields, groups (audit, currency, dimensions, ...) and refs (`vendor.id`, `vendor.name`, ...),
+    recursively. Write-only fields, arrays, owned lists (child collections, their own objects) and `href`
+    links are skipped."""
     out: dict[str, Mapping[str, Any]] = {}
 
     def walk(node: Mapping[str, Any], prefix: str) -> None:
         for name, spec in _items(node.get("fields")):
             spec = spec if isinstance(spec, Mapping) else {}
+            if name in SKIPPED_FIELD_NAMES:
+                continue
             if str(spec.get("type", "")).lower() == "object" and isinstance(spec.get("fields"), (Mapping, list)):
                 walk(spec, f"{prefix}{name}.")
                 continue
-            out.setdefault(f"{prefix}{name}", spec)
+            if queryable(spec):
+                out.setdefault(f"{prefix}{name}", spec)
         for name, group in _items(node.get("groups")):
             if isinstance(group, Mapping):
                 walk(group, f"{prefix}{name}.")
         for name, ref in _items(node.get("refs")):
             ref = ref if isinstance(ref, Mapping) else {}
-            ref_fields = dict(_items(ref.get("fields")))
-            wanted = [f for f in REF_FIELDS if f in ref_fields] if ref_fields else ["key", "id"]
-            for f in wanted or ["key", "id"]:
-                spec = ref_fields.get(f) if isinstance(ref_fields.get(f), Mapping) else {"type": "string"}
-                out.setdefault(f"{prefix}{name}.{f}", spec)
-            if isinstance(ref.get("groups"), (Mapping, list)) or isinstance(ref.get("refs"), (Mapping, list)):
-                walk({"groups": ref.get("groups"), "refs": ref.get("refs")}, f"{prefix}{name}.")
+            if not _items(ref.get("fields")):
+                ref = {**ref, "fields": {"key": {"type": "string"}, "id": {"type": "string"}}}
+            walk(ref, f"{prefix}{name}.")
 
     walk(model, "")
     return list(out.items())
 
 
-def build_columns(model: Mapping[str, Any], primary_key: str = "key") -> list[Column]:
-    """Columns for every model field, with collision-free names (shorter API names win a clash, then
-    alphabetical order; losers get `_2`, `_3`...). The primary key is always first and always text."""
+def build_columns(model: Mapping[str, Any], primary_key: str = "key",
+                  known: Mapping[str, str] | None = None) -> list[Column]:
+    """Columns for every loadable model field. Names are stable across runs: `known` (field -> column, as
+    saved by earlier runs) is kept as it is, and a new field never takes a name already in use, so a field
+    that appears later can never change what an existing column means. Among new fields, shorter API names
+    win a clash, then alphabetical order; losers get `_2`, `_3`... The primary key is first and text."""
     fields = model_fields(model)
     if primary_key not in dict(fields):
         fields.insert(0, (primary_key, {"type": "string"}))
-    ordered = sorted(fields, key=lambda fs: (fs[0] != primary_key, fs[0].count("."), fs[0]))
-    taken: set[str] = {DELETED_COLUMN}
+    known = dict(known or {})
+    taken: set[str] = {DELETED_COLUMN, *known.values()}
     named: dict[str, Column] = {}
+    ordered = sorted(fields, key=lambda fs: (fs[0] != primary_key, fs[0].count("."), fs[0]))
     for field, spec in ordered:
+        kind, scale = ("text", 0) if field == primary_key else kind_of(spec)
+        if field in known:
+            named[field] = Column(field, known[field], kind, scale)
+            continue
         base = column_name(field)
         name, n = base, 1
         while name in taken:
             n += 1
             name = f"{base}_{n}"
         taken.add(name)
-        kind, scale = ("text", 0) if field == primary_key else kind_of(spec)
         named[field] = Column(field, name, kind, scale)
     first = [named.pop(primary_key)]
     return first + [named[f] for f, _ in fields if f in named]
@@ -156,8 +188,7 @@ def build_columns(model: Mapping[str, Any], primary_key: str = "key") -> list[Co
 
 def dlt_columns(columns: Iterable[Column], primary_key: str = "key", cursor: str | None = None,
                 deletes: bool = True) -> dict:
-    """dlt column hints: explicit types, non-null primary key, dedup by newest cursor, and (for merge
-    tables) the delete flag."""
+    """dlt column hints: explicit types, non-null primary key, dedup by newest cursor, and the delete flag."""
     hints: dict[str, dict[str, Any]] = {}
     for col in columns:
         hint = col.dlt_hint()
@@ -176,8 +207,10 @@ def arrow_schema(columns: Iterable[Column], primary_key: str = "key") -> pa.Sche
     return pa.schema([pa.field(c.name, c.arrow_type, nullable=c.field != primary_key) for c in columns])
 
 
-def rows_to_table(rows: list[dict[str, Any]], columns: list[Column], schema: pa.Schema | None = None) -> pa.Table:
-    """Column-wise conversion of query rows to an arrow table; fast casts, exact fallbacks."""
+def rows_to_table(rows: list[dict[str, Any]], columns: list[Column], schema: pa.Schema | None = None,
+                  table: str = "") -> pa.Table:
+    """Column-wise conversion of query rows to an arrow table; fast casts, exact fallbacks. Keys a row
+    carries that were not requested are ignored."""
     schema = schema or arrow_schema(columns)
     if not rows:
         return schema.empty_table()
@@ -190,39 +223,56 @@ def rows_to_table(rows: list[dict[str, Any]], columns: list[Column], schema: pa.
             values = list(zip(*map(operator.itemgetter(*fields), rows), strict=True))
     except KeyError:  # some row lacks a field: the API omitted it, treat as null
         values = [[r.get(f) for r in rows] for f in fields]
-    arrays = [_to_array(v, c) for v, c in zip(values, columns, strict=True)]
+    keys = values[0]
+    arrays = [_to_array(v, c, keys, table) for v, c in zip(values, columns, strict=True)]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _to_array(values: Sequence[Any], col: Column) -> pa.Array:
+def _to_array(values: Sequence[Any], col: Column, keys: Sequence[Any], table: str) -> pa.Array:
     target = col.arrow_type
     kind = col.kind
     try:
-        if kind in ("text",):
+        if kind == "text":
             return pa.array(values, pa.string())
-        if kind in ("decimal", "date", "timestamp"):
+        if kind in ("decimal", "number", "date", "timestamp"):
+            if col.is_decimal and any(type(v) is float for v in values):
+                raise TypeError("float in a decimal column")  # never round-trip money through a float
+            if any(type(v) is not str and v is not None for v in values):
+                raise TypeError("non-text value")
             return pa.array([None if v == "" else v for v in values] if "" in values else values,
                             pa.string()).cast(target)
         if kind == "json":
-            return pa.array([None if v is None else orjson.dumps(v).decode() for v in values], pa.string())
+            return pa.array([None if v is None else orjson.dumps(v, default=str).decode() for v in values],
+                            pa.string())
         return pa.array(values, target)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
-        return pa.array([_coerce(v, col) for v in values], target)
+        return pa.array([_coerce(v, col, k, table) for v, k in zip(values, keys, strict=True)], target)
 
 
-def _coerce(value: Any, col: Column) -> Any:
-    """Slow path for odd values (numbers where strings were expected, extra decimals, blanks)."""
+def _coerce(value: Any, col: Column, key: Any, table: str) -> Any:
+    """Exact slow path for odd values (numbers where strings were expected, blanks, ...); a value that does
+    not fit raises `IntacctDataError` naming table, column and key."""
     if value is None or value == "":
         return None
     kind = col.kind
     try:
         if kind == "text":
-            return value if isinstance(value, str) else orjson.dumps(value).decode()
-        if kind == "decimal":
-            d = Decimal(str(value))
-            q = d.quantize(Decimal(1).scaleb(-col.scale), rounding=ROUND_HALF_EVEN)
+            return value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
+        if kind in ("decimal", "number"):
+            if isinstance(value, float):
+                raise ValueError("arrived as a binary float; parse the body with decimals")
+            if isinstance(value, bool):
+                raise ValueError("is a boolean")
+            d = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+            scale = col.scale if kind == "decimal" else NUMBER_SCALE
+            precision = DECIMAL_PRECISION if kind == "decimal" else NUMBER_PRECISION
+            if not d.is_finite():
+                raise ValueError("is not a finite number")
+            q = d.quantize(Decimal(1).scaleb(-scale))
             if q != d:
-                logger.warning("intacct: %s value %s rounded to %d decimals", col.field, value, col.scale)
+                raise ValueError(f"has more than {scale} decimals")
+            if len(q.as_tuple().digits) > precision:
+                raise ValueError(f"has more than {precision} digits")
             return q
         if kind == "date":
             return pa.scalar(str(value)[:10]).cast(pa.date32()).as_py()
@@ -232,13 +282,27 @@ def _coerce(value: Any, col: Column) -> Any:
                 text += "Z"
             return pa.scalar(text).cast(col.arrow_type).as_py()
         if kind == "bigint":
-            return int(Decimal(str(value)))
-        if kind == "double":
-            return float(value)
+            if isinstance(value, bool):
+                raise ValueError("is a boolean")
+            d = Decimal(str(value))
+            if d != d.to_integral_value():
+                raise ValueError("is not an integer")
+            return int(d)
         if kind == "bool":
-            return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1", "yes", "t")
-    except (InvalidOperation, pa.ArrowInvalid, TypeError, ValueError):
-        logger.warning("intacct: could not convert %s value for %s to %s; stored as null", type(value).__name__,
-                       col.field, kind)
-        return None
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("true", "1", "yes", "t"):
+                return True
+            if text in ("false", "0", "no", "f"):
+                return False
+            raise ValueError("is not a boolean")
+        if kind == "json":
+            return orjson.dumps(value, default=str).decode()
+    except (InvalidOperation, pa.ArrowInvalid, TypeError, ValueError, OverflowError) as exc:
+        shown = repr(value) if len(repr(value)) < 80 else repr(value)[:77] + "..."
+        raise IntacctDataError(
+            f"table {table or '?'}, column {col.name} (Intacct field {col.field}), key {key}: value {shown} does "
+            f"not fit {col.arrow_type}: {exc}. Nothing was loaded for this table; report the value "
+            "(it may need a wider column)") from None
     return value
