@@ -1,127 +1,132 @@
-"""One Dagster asset per Intacct object, all materialized by a single dlt run.
+"""One Dagster asset per Intacct object of one company, all materialized by a single dlt run.
 
-The `@dlt_assets` decorator only needs a source to *describe* the assets, so at import we build
-the source with no settings (no secrets, no network). The real source, with credentials, the
-shared TokenProvider and this run's config, is built inside the op at run time and handed to
-`DagsterDltResource.run`, which subsets it to the selected assets.
+`@dlt_assets` only needs a source to *describe* the assets, so at definition time the source is built with
+no settings (no secrets, no network). The real source, with credentials, the shared token provider and this
+run's config, is built inside the op at run time and handed to `DagsterDltResource.run`, which subsets it to
+the selected assets.
 """
 
+from __future__ import annotations
 
+import inspect
+import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import dlt
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+from dagster import AssetExecutionContext, AssetsDefinition, Failure, MaterializeResult, MetadataValue
 from dagster_dlt import DagsterDltResource, dlt_assets
 
-from intacct_dagster.config import ASSETS_OP_NAME, IntacctRunConfig
-from intacct_dagster.destination import PIPELINE_NAME, IntacctDestination, configured_destination_name
+from intacct_dagster.config import IntacctRunConfig, assets_op_name
+from intacct_dagster.destination import IntacctDestination
 from intacct_dagster.failures import explain
-from intacct_dagster.intacct.catalog import resolve_objects
-from intacct_dagster.intacct.source import intacct_source
+from intacct_dagster.intacct.catalog import IntacctObject
+from intacct_dagster.intacct.connection import Connection
+from intacct_dagster.intacct.errors import IntacctConfigError
+from intacct_dagster.intacct.plan import RunOptions
+from intacct_dagster.intacct.source import intacct_source, run_options
 from intacct_dagster.log_bridge import extraction_logs_to
 from intacct_dagster.resources import IntacctResource
-from intacct_dagster.schedules import nightly_freshness_policy
 from intacct_dagster.translator import IntacctTranslator, table_of
 
-# Concurrency pool: Intacct limits concurrent API requests per company and DuckDB has one writer.
-# `dagster instance concurrency set intacct 1` (or dagster.yaml) turns it into a real limit.
-POOL = "intacct"
+logger = logging.getLogger("intacct_dagster")
 
 
-def _spec_pipeline() -> dlt.Pipeline:
+def _spec_pipeline(pipeline_name: str) -> dlt.Pipeline:
     """Pipeline used only to describe assets; lives in a temp dir and has no destination."""
-    return dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
-        pipelines_dir=str(Path(tempfile.gettempdir()) / "intacct-dagster-specs"),
-    )
+    return dlt.pipeline(pipeline_name=pipeline_name,
+                        pipelines_dir=str(Path(tempfile.gettempdir()) / "intacct-dagster-specs"))
 
 
-def _configured_extra_objects() -> dict | None:
-    """`[sources.intacct.extra_objects]` from dlt config, only to describe those assets."""
-    try:
-        extra = dlt.config.get("sources.intacct.extra_objects")
-        return dict(extra) if extra else None
-    except Exception:
-        return None
+def build_intacct_assets(name: str, objects: Sequence[IntacctObject], translator: IntacctTranslator, pool: str,
+                         connection_key: str, destination_key: str, pipeline_name: str) -> AssetsDefinition:
+    """The multi-asset of one company: one op (`<name>_assets`), one dlt run, one token per run."""
+    tables = [o.name for o in objects]
+    spec_source = intacct_source(list(objects), options=RunOptions())  # describes assets; reads nothing
 
-
-SPEC_SOURCE = intacct_source()
-TABLES: list[str] = list(SPEC_SOURCE.selected_resources.keys())
-TRANSLATOR = IntacctTranslator(
-    destination_kind=configured_destination_name(),
-    objects={o.name: o for o in resolve_objects(extra=_configured_extra_objects())},
-    freshness_policy=nightly_freshness_policy(),
-)
-
-
-@dlt_assets(
-    dlt_source=SPEC_SOURCE,
-    dlt_pipeline=_spec_pipeline(),
-    name=ASSETS_OP_NAME,
-    dagster_dlt_translator=TRANSLATOR,
-    pool=POOL,
-)
-def intacct_assets(
-    context: AssetExecutionContext,
-    config: IntacctRunConfig,
-    dlt: DagsterDltResource,
-    intacct: IntacctResource,
-    intacct_destination: IntacctDestination,
-) -> Iterator[MaterializeResult]:
-    """Extract the selected Intacct objects and merge them into the destination."""
-    selected = {table_of(k) for k in context.selected_asset_keys}
-    tables = config.tables_to_load([t for t in TABLES if t in selected])
-    if not tables:
-        context.log.warning("Run config leaves no Intacct table to load; nothing to do.")
-        return
-    settings = intacct.settings()  # raises a clear, non-retried Failure if credentials are missing
-    auth = intacct.token_provider()  # one token for every table in this run
-    resync = config.resync_tables(tables)
-    context.log.info(
-        f"Loading {len(tables)} Intacct table(s) in {config.mode} mode: {', '.join(tables)}"
-        + (f"; full re-sync of {', '.join(resync)}" if resync else "")
-    )
-    source = intacct_source(
-        objects=tables, settings=settings, auth=auth, start_date=config.start_date,
-        mode=config.mode, full_resync=resync,
-    )
-    with intacct_destination.run_pipeline() as pipeline, extraction_logs_to(context.log):
+    def load(context: AssetExecutionContext, config: IntacctRunConfig, **resources: Any) -> Iterator[MaterializeResult]:
+        intacct: IntacctResource = resources[connection_key]
+        destination: IntacctDestination = resources[destination_key]
+        selected = {table_of(k) for k in context.selected_asset_keys}
         try:
-            results = list(
-                dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline, dagster_dlt_translator=TRANSLATOR)
-            )
-        except Exception as exc:
-            failure = explain(exc, settings.base_url, intacct_destination.destination)
-            if failure is None:
-                raise
-            raise failure from exc
-        row_counts = _row_counts(pipeline, [table_of(r.asset_key) for r in results])
-    for result in results:
-        table = table_of(result.asset_key)
-        extra = {
-            "intacct/mode": "full_resync" if table in resync else config.mode,
-            "rows_loaded": result.metadata.get("rows_loaded", MetadataValue.int(0)),
-        }
-        if config.start_date:
-            extra["intacct/start_date"] = config.start_date
-        if table in row_counts:
-            extra["dagster/row_count"] = MetadataValue.int(row_counts[table])
-        yield result._replace(metadata={**result.metadata, **extra})
+            chosen = config.tables_to_load([t for t in tables if t in selected])
+            resync = config.resync_tables(chosen)
+        except ValueError as exc:
+            raise Failure(description=f"Invalid run config: {exc}", allow_retries=False) from None
+        if not chosen:
+            context.log.warning("Run config leaves no Intacct table to load; nothing to do.")
+            return
+        settings = intacct.settings()  # a clear, non-retried Failure if credentials are missing
+        reader = intacct.reader()
+        try:
+            options = run_options(reader, config.mode, resync, config.window)
+        except IntacctConfigError as exc:
+            raise Failure(description=f"Invalid Intacct configuration: {exc}", allow_retries=False) from exc
+        connection = Connection(settings, intacct.token_provider(), reader=reader)
+        by_name = {o.name: o for o in objects}
+        source = intacct_source([by_name[t] for t in chosen], connection=connection, options=options)
+        context.log.info(
+            f"Loading {len(chosen)} Intacct table(s) of {name} in {config.mode} mode: {', '.join(chosen)}"
+            + (f"; full re-sync of {', '.join(resync)}" if resync else "")
+            + (f"; window {config.window[0] or '-'} .. {config.window[1] or '-'} (cursors kept)" if config.window else "")
+        )
+        with destination.run_pipeline() as pipeline, extraction_logs_to(context.log):
+            try:
+                results = list(DagsterDltResource().run(context=context, dlt_source=source, dlt_pipeline=pipeline,
+                                                        dagster_dlt_translator=translator))
+            except Exception as exc:
+                failure = explain(exc, settings.base_url, destination.destination, intacct.settings_prefix)
+                if failure is None:
+                    raise
+                raise failure from exc
+            row_counts = _row_counts(pipeline, [table_of(r.asset_key) for r in results])
+        meter = connection.client().meter
+        context.log.info(f"Intacct API calls this run: {meter.total} ({meter.summary()}); "
+                         f"throttle/backoff waits {meter.wait_s:.1f}s")
+        for result in results:
+            table = table_of(result.asset_key)
+            calls = meter.for_object(by_name[table].path)
+            extra = {
+                "intacct/mode": "full_resync" if table in resync else config.mode,
+                "rows_loaded": result.metadata.get("rows_loaded", MetadataValue.int(0)),
+                "intacct/api_calls": MetadataValue.int(calls["total"]),
+                "intacct/api_retries": MetadataValue.int(calls["retries"]),
+            }
+            if config.window:
+                extra["intacct/window"] = f"{config.window[0] or ''}..{config.window[1] or ''}"
+            if table in row_counts:
+                extra["dagster/row_count"] = MetadataValue.int(row_counts[table])
+            yield result._replace(metadata={**result.metadata, **extra})
+
+    # Resource parameters are named by this company's resource keys (`intacct`, `intacct_destination`, or
+    # `acme`, `acme_destination`...), so several companies live side by side in one code location.
+    load.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter("context", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=AssetExecutionContext),
+        inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, annotation=IntacctRunConfig),
+        inspect.Parameter(connection_key, inspect.Parameter.KEYWORD_ONLY, annotation=IntacctResource),
+        inspect.Parameter(destination_key, inspect.Parameter.KEYWORD_ONLY, annotation=IntacctDestination),
+    ])
+    load.__name__ = assets_op_name(name)
+    return dlt_assets(dlt_source=spec_source, dlt_pipeline=_spec_pipeline(pipeline_name), name=assets_op_name(name),
+                      dagster_dlt_translator=translator, pool=pool)(load)
 
 
 def _row_counts(pipeline: dlt.Pipeline, tables: list[str]) -> dict[str, int]:
     """Total rows per table after the load (shown as `dagster/row_count`); missing tables are skipped."""
+    from dlt.common.destination.exceptions import SqlClientNotAvailable
+    from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
     counts: dict[str, int] = {}
     try:
         with pipeline.sql_client() as client:
             for table in tables:
                 try:
                     rows = client.execute_sql(f"SELECT count(*) FROM {client.make_qualified_table_name(table)}")
-                    counts[table] = int(rows[0][0])
-                except Exception:  # table not created yet (object had no records)
+                except DatabaseUndefinedRelation:  # table not created (no rows and no schema yet)
                     continue
-    except Exception:  # destination without SQL (e.g. filesystem): no row counts
+                counts[table] = int(rows[0][0])
+    except SqlClientNotAvailable:  # destination without SQL (e.g. filesystem): no row counts
         return counts
     return counts

@@ -1,8 +1,8 @@
 """Per-run knobs users change often, editable in the launchpad or with `--config-json`.
 
 They live in a dagster `Config` (not in the resource) because they describe *this* run, not the
-connection: a backfill from a start date, a full re-sync of one object, a subset, or the weekly
-delete reconciliation.
+connection: a window backfill, a full re-sync of one object, a subset, or the weekly delete
+reconciliation.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Literal
 from dagster import Config
 from pydantic import Field, field_validator
 
-Mode = Literal["incremental", "reconcile_deletes"]
+Mode = Literal["incremental", "full", "reconcile_deletes"]
 
 
 class IntacctRunConfig(Config):
@@ -23,15 +23,20 @@ class IntacctRunConfig(Config):
         default="incremental",
         description=(
             "incremental: load records modified since the last run. reconcile_deletes: also list every key "
-            "in Intacct and delete rows that no longer exist there (Intacct has no tombstones)."
+            "in Intacct and delete rows that no longer exist there (Intacct has no tombstones). full: re-read "
+            "every table; afterwards each table equals the source (deleted rows removed)."
         ),
     )
     start_date: str | None = Field(
         default=None,
         description=(
-            "ISO date/timestamp (e.g. 2024-01-01 or 2024-01-01T00:00:00Z). Lower bound on "
-            "audit.modifiedDateTime for objects that have no saved cursor yet (first load or full re-sync)."
+            "A window run: load records with audit.modifiedDateTime >= this ISO date/timestamp (e.g. 2024-01-01) "
+            "and leave every saved cursor where it was. For a first load's lower bound use the start_date setting."
         ),
+    )
+    end_date: str | None = Field(
+        default=None,
+        description="A window run: load records with audit.modifiedDateTime < this ISO date/timestamp.",
     )
     full_resync: list[str] = Field(
         default_factory=list,
@@ -52,7 +57,7 @@ class IntacctRunConfig(Config):
         description="Tables to skip in this run (e.g. ['journal_entry_lines']).",
     )
 
-    @field_validator("start_date")
+    @field_validator("start_date", "end_date")
     @classmethod
     def _iso_start_date(cls, value: str | None) -> str | None:
         """Fail at launch with the field's name, not deep inside the extraction."""
@@ -66,9 +71,14 @@ class IntacctRunConfig(Config):
                 datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
         except ValueError:
             raise ValueError(
-                f"start_date {value!r} is not an ISO date or timestamp (e.g. 2024-01-01 or 2024-01-01T00:00:00Z)"
+                f"{value!r} is not an ISO date or timestamp (e.g. 2024-01-01 or 2024-01-01T00:00:00Z)"
             ) from None
         return text
+
+    @property
+    def window(self) -> tuple[str | None, str | None] | None:
+        """(start, end) of a window run, or None for a normal run."""
+        return (self.start_date, self.end_date) if (self.start_date or self.end_date) else None
 
     def tables_to_load(self, selected: list[str]) -> list[str]:
         """Apply `objects`/`exclude` to the tables Dagster selected; unknown names are an error."""
@@ -90,11 +100,15 @@ class IntacctRunConfig(Config):
             raise ValueError(f"full_resync names tables not loaded in this run: {sorted(unknown)}")
         return [t for t in tables if t in self.full_resync]
 
-# Name of the single op that loads every Intacct table (the `ops:` key in run config).
-ASSETS_OP_NAME = "intacct_assets"
+def assets_op_name(name: str = "intacct") -> str:
+    """Name of the single op that loads every table of one company (the `ops:` key in run config)."""
+    return f"{name}_assets"
 
 
-def run_config(**fields) -> dict:
-    """Run config dict for the Intacct op, e.g. `run_config(mode="reconcile_deletes")`."""
+ASSETS_OP_NAME = assets_op_name()
+
+
+def run_config(name: str = "intacct", **fields) -> dict:
+    """Run config dict for a company's op, e.g. `run_config(mode="reconcile_deletes")`."""
     IntacctRunConfig(**fields)  # validate early (bad mode names fail at load, not at 2 am)
-    return {"ops": {ASSETS_OP_NAME: {"config": dict(fields)}}}
+    return {"ops": {assets_op_name(name): {"config": dict(fields)}}}

@@ -1,13 +1,13 @@
-"""Where the data lands: a DuckDB file by default, any dlt destination by name.
+"""Where one company's data lands: a DuckDB file by default, any dlt destination by name.
 
-A separate resource from the Intacct connection because checks and queries need the destination
-but never Intacct credentials. Non-DuckDB destinations take their credentials from dlt's own
-config (`.dlt/secrets.toml` `[destination.postgres.credentials]` or `DESTINATION__POSTGRES__CREDENTIALS`).
+A separate resource from the Intacct connection because checks and queries need the destination but never
+Intacct credentials. Its settings (`destination`, `duckdb_path`, `dataset`, ...) come from the one settings
+reader at run time; non-DuckDB destinations take their credentials the dlt way (`.dlt/secrets.toml`
+`[destination.postgres.credentials]` or `DESTINATION__POSTGRES__CREDENTIALS`).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -17,101 +17,86 @@ from typing import Any
 
 import dlt
 from dagster import ConfigurableResource, Failure
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
+
+from intacct_dagster.intacct.errors import IntacctConfigError
+from intacct_dagster.intacct.settings import DEFAULT_PREFIX, SettingsReader, env_name
 
 PIPELINE_NAME = "intacct"
-DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"
-
-DESTINATION_ENV_VARS: dict[str, str] = {
-    "destination": "INTACCT_DESTINATION",
-    "duckdb_path": "INTACCT_DUCKDB_PATH",
-    "dataset": "INTACCT_DATASET",
-    "pipelines_dir": "INTACCT_DLT_PIPELINES_DIR",
-    "duckdb_memory_limit": "INTACCT_DUCKDB_MEMORY_LIMIT",
-}
-
-
-def configured_destination_name() -> str:
-    """Destination *name* for asset kinds at load time (config, not a secret)."""
-    return os.environ.get("INTACCT_DESTINATION") or "duckdb"
 
 
 class IntacctDestination(ConfigurableResource):
-    """dlt destination + dataset for the Intacct pipeline."""
+    """dlt destination, dataset and pipeline of one company."""
 
-    destination: str = "duckdb"
-    # Not `intacct.duckdb`: DuckDB names the catalog after the file, and a catalog named like the
-    # dataset (`intacct`) makes `intacct.vendors` ambiguous for dlt's DDL and for users' SQL.
-    duckdb_path: str = DEFAULT_DUCKDB_PATH
-    dataset: str = "intacct"
-    pipelines_dir: str | None = None
-    # DuckDB's buffer pool defaults to 80% of RAM; a merge of 1M rows then holds ~500 MB. Capped, it
-    # spills to disk instead and a 1M-line load stays under 400 MB (benchmarks/bench_source_load.py).
-    duckdb_memory_limit: str = "256MB"
+    settings_prefix: str = Field(default=DEFAULT_PREFIX, description="env var prefix of this company's settings")
+    defaults: dict[str, Any] = Field(default_factory=dict, description="non-secret setting defaults")
+    pipeline_name: str = Field(default=PIPELINE_NAME, description="dlt pipeline (its state lives in the dataset)")
 
     _shared: Any = PrivateAttr(default=None)
 
-    @classmethod
-    def from_env(cls) -> IntacctDestination:
-        from intacct_dagster.resources import env_fields
+    def values(self) -> dict[str, Any]:
+        """Destination settings read now (env, .dlt files, defaults)."""
+        try:
+            values = SettingsReader(self.settings_prefix, self.defaults).group("destination")
+        except IntacctConfigError as exc:
+            raise Failure(description=f"Invalid destination settings: {exc}", allow_retries=False) from exc
+        values["dataset"] = values.get("dataset") or self.pipeline_name
+        return values
 
-        return cls(**env_fields(DESTINATION_ENV_VARS))
+    @property
+    def destination(self) -> str:
+        return str(self.values()["destination"])
 
-    @classmethod
-    def from_env_values(cls) -> IntacctDestination:
-        """Same as `from_env` but with values read now: for use outside a Dagster run (demo, scripts)."""
-        return cls(**{f: os.environ[v] for f, v in DESTINATION_ENV_VARS.items() if os.environ.get(v)})
+    @property
+    def dataset(self) -> str:
+        return str(self.values()["dataset"])
 
     @property
     def is_duckdb(self) -> bool:
         return self.destination == "duckdb"
 
     def duckdb_file(self) -> Path:
-        return Path(self.duckdb_path).expanduser().resolve()
+        return Path(self.values()["duckdb_path"]).expanduser().resolve()
 
     def dlt_destination(self):
         """dlt destination object; DuckDB gets the file path, others resolve dlt config themselves."""
-        if self.is_duckdb:
-            path = self.duckdb_file()
-            if path.name.split(".")[0] == self.dataset:
-                raise Failure(
-                    description=(
-                        f"DuckDB file {path.name} has the same name as the dataset {self.dataset!r}: DuckDB "
-                        "would not know whether `{0}.<table>` means the catalog or the schema. Rename the "
-                        "file (INTACCT_DUCKDB_PATH) or the dataset (INTACCT_DATASET)."
-                    ).replace("{0}", self.dataset),
-                    allow_retries=False,
-                )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
-
-            credentials = DuckDbCredentials(
-                str(path), global_config={"memory_limit": self.duckdb_memory_limit, "preserve_insertion_order": False}
+        values = self.values()
+        if values["destination"] != "duckdb":
+            return values["destination"]
+        path = Path(values["duckdb_path"]).expanduser().resolve()
+        if path.name.split(".")[0] == values["dataset"]:
+            raise Failure(
+                description=(
+                    f"DuckDB file {path.name} has the same name as the dataset {values['dataset']!r}: DuckDB would "
+                    f"not know whether `{values['dataset']}.<table>` means the catalog or the schema. Rename the file "
+                    f"({env_name('duckdb_path', self.settings_prefix)}) or the dataset "
+                    f"({env_name('dataset', self.settings_prefix)})."),
+                allow_retries=False,
             )
-            return dlt.destinations.duckdb(credentials=credentials)
-        return self.destination
+        path.parent.mkdir(parents=True, exist_ok=True)
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+        credentials = DuckDbCredentials(
+            str(path), global_config={"memory_limit": values["duckdb_memory_limit"], "preserve_insertion_order": False}
+        )
+        return dlt.destinations.duckdb(credentials=credentials)
 
     def pipeline(self, pipelines_dir: str | None = None) -> dlt.Pipeline:
-        """A dlt pipeline bound to this destination.
-
-        Its working dir is scratch: dagster-dlt drops local state before each run and dlt restores
-        state (incremental cursors) and schemas from the destination's `_dlt_pipeline_state`.
-        """
+        """A dlt pipeline bound to this destination. Its working dir is scratch: dagster-dlt drops local
+        state before each run and dlt restores state (cursors) and schemas from the destination."""
+        values = self.values()
         return dlt.pipeline(
-            pipeline_name=PIPELINE_NAME,
+            pipeline_name=self.pipeline_name,
             destination=self.dlt_destination(),
-            dataset_name=self.dataset,
-            pipelines_dir=pipelines_dir or self.pipelines_dir,
+            dataset_name=values["dataset"],
+            pipelines_dir=pipelines_dir or values["pipelines_dir"],
         )
 
     @contextmanager
     def run_pipeline(self) -> Iterator[dlt.Pipeline]:
-        """Pipeline with a private working dir for one run (unless INTACCT_DLT_PIPELINES_DIR is set).
-
-        A private dir means concurrent runs never share dlt's local files; nothing is lost because
-        the durable state lives in the destination.
-        """
-        if self.pipelines_dir:
+        """Pipeline with a private working dir for one run (unless the pipelines_dir setting is set): concurrent
+        runs never share dlt's local files, and nothing is lost because the durable state is in the destination."""
+        if self.values()["pipelines_dir"]:
             yield self.pipeline()
             return
         scratch = tempfile.mkdtemp(prefix="intacct-dlt-")
@@ -122,16 +107,13 @@ class IntacctDestination(ConfigurableResource):
 
     @contextmanager
     def sql_client(self):
-        """SQL client on the dataset (used by asset checks and the demo); works for any SQL destination."""
+        """SQL client on the dataset (asset checks, the demo); works for any SQL destination."""
         with self.run_pipeline() as pipeline, pipeline.sql_client() as client:
             yield client
 
     def shared_sql_client(self):
-        """One SQL client for all checks of a run (the in-process executor shares this resource).
-
-        Opening a dlt pipeline and a connection costs ~0.3 s; with 21 checks per run that adds up.
-        Opened on first use (after the load), closed in `teardown_after_execution`.
-        """
+        """One SQL client for all checks of a run (opening a pipeline and a connection costs ~0.3 s each);
+        opened on first use, closed in `teardown_after_execution`."""
         if self._shared is None:
             stack = ExitStack()
             try:
@@ -147,3 +129,11 @@ class IntacctDestination(ConfigurableResource):
         if self._shared is not None:
             stack, self._shared = self._shared[0], None
             stack.close()
+
+
+def destination_kind(settings_prefix: str = DEFAULT_PREFIX, defaults: dict[str, Any] | None = None) -> str:
+    """Destination *name* for asset kinds at definition time (config, never a secret)."""
+    try:
+        return str(SettingsReader(settings_prefix, defaults).get("destination") or "duckdb")
+    except IntacctConfigError:
+        return "duckdb"

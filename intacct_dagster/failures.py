@@ -1,8 +1,9 @@
 """Turn extraction errors into Dagster `Failure`s that say what to fix, and whether to retry.
 
-dlt wraps whatever a resource raised in two or three layers of its own exceptions; the user
-needs the Intacct cause plus the env var to look at. Configuration and credential problems are
-not transient, so they are marked `allow_retries=False` and the job's retry policy skips them.
+dlt wraps whatever a resource raised in two or three layers of its own exceptions; the user needs the
+Intacct cause plus the setting to look at. The decision is made on the error's *type* (see
+`intacct/errors.py`), never on its message: configuration, credentials, permissions and data errors are not
+transient (`allow_retries=False`, the job's retry policy skips them); transient ones are retried.
 """
 
 from __future__ import annotations
@@ -10,10 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import requests
 from dagster import Failure
 
-from intacct_dagster.intacct.errors import IntacctAuthError, IntacctConfigError, IntacctRetryError
+from intacct_dagster.intacct.errors import (
+    IntacctAuthError,
+    IntacctConfigError,
+    IntacctDataError,
+    IntacctError,
+    IntacctPermissionError,
+    IntacctTransientError,
+)
 
 CREDENTIAL_HINT = (
     "Check INTACCT_CLIENT_ID and INTACCT_CLIENT_SECRET, and INTACCT_USERNAME (ws_user@COMPANYID) or "
@@ -58,29 +65,37 @@ def explain_destination(exc: BaseException, destination: str) -> Failure | None:
     return None
 
 
-def explain(exc: BaseException, base_url: str | None, destination: str | None = None) -> Failure | None:
+def intacct_cause(exc: BaseException) -> BaseException | None:
+    """The first Intacct-layer error in an exception chain (dlt wraps resource errors)."""
+    for cause in _chain(exc):
+        if isinstance(cause, (IntacctError, IntacctConfigError, IntacctDataError)):
+            return cause
+    return None
+
+
+def explain(exc: BaseException, base_url: str | None, destination: str | None = None,
+            prefix: str = "INTACCT") -> Failure | None:
     """A Failure with a hint for known causes, or None to let the original error through."""
-    if destination and not isinstance(exc, Failure):
+    if isinstance(exc, Failure):
+        return None
+    if destination:
         failure = explain_destination(exc, destination)
         if failure is not None:
             return failure
-    where = f" (INTACCT_BASE_URL={base_url})" if base_url else " (INTACCT_BASE_URL)"
-    for cause in _chain(exc):
-        if isinstance(cause, IntacctConfigError):
-            return Failure(description=f"Invalid Intacct configuration: {cause}", allow_retries=False)
-        if isinstance(cause, IntacctAuthError) and cause.status is None:  # never got an HTTP answer
-            bad_url = any(n in str(cause) for n in ("MissingSchema", "InvalidSchema", "InvalidURL"))
-            return Failure(description=f"Could not reach the Intacct token endpoint{where}: {cause}",
-                           allow_retries=not bad_url)
-        if isinstance(cause, IntacctAuthError):
-            return Failure(description=f"Intacct rejected the credentials: {cause}\n{CREDENTIAL_HINT}",
-                           allow_retries=False)
-        if isinstance(cause, (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
-                              requests.exceptions.InvalidURL)):
-            return Failure(description=f"The Intacct base URL is not a valid URL{where}: {cause}",
-                           allow_retries=False)
-        if isinstance(cause, (requests.ConnectionError, requests.Timeout)):
-            return Failure(description=f"Could not reach the Intacct API{where}: {cause}")
-        if isinstance(cause, IntacctRetryError):
-            return Failure(description=f"Intacct kept failing after retries{where}: {cause}")
+    where = f" ({prefix}_BASE_URL={base_url})" if base_url else f" ({prefix}_BASE_URL)"
+    cause = intacct_cause(exc)
+    if isinstance(cause, IntacctConfigError):
+        return Failure(description=f"Invalid Intacct configuration: {cause}", allow_retries=False)
+    if isinstance(cause, IntacctDataError):
+        return Failure(description=f"Intacct sent a value that does not fit: {cause}", allow_retries=False)
+    if isinstance(cause, IntacctAuthError):
+        return Failure(description=f"Intacct rejected the credentials: {cause}\n{CREDENTIAL_HINT}",
+                       allow_retries=False)
+    if isinstance(cause, IntacctPermissionError):
+        return Failure(description=f"Intacct denied access: {cause}. Give the Web Services user read permission "
+                       "for this object (or exclude it with run config `exclude`).", allow_retries=False)
+    if isinstance(cause, IntacctTransientError):
+        return Failure(description=f"Intacct kept failing after retries{where}: {cause}", allow_retries=True)
+    if isinstance(cause, IntacctError):
+        return Failure(description=f"Intacct refused a request{where}: {cause}", allow_retries=False)
     return None
