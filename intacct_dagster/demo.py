@@ -15,15 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-CREDENTIAL_VARS = (
-    "INTACCT_CLIENT_ID",
-    "INTACCT_CLIENT_SECRET",
-    "INTACCT_USERNAME",
-    "INTACCT_REFRESH_TOKEN",
-    "INTACCT_ACCESS_TOKEN",
-)
+CREDENTIAL_SETTINGS = ("client_id", "client_secret", "username", "refresh_token", "access_token")
 SANDBOX_DUCKDB = "data/sandbox.duckdb"
-DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"  # = destination.DEFAULT_DUCKDB_PATH (kept import-free for --help)
 DAGSTER_YAML = """\
 # Written by `python -m intacct_dagster.demo`; edit freely (it is not overwritten).
 telemetry:
@@ -71,16 +64,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def has_real_credentials() -> bool:
-    """True when the user configured Intacct credentials anywhere (then never use the sandbox)."""
-    if any(os.environ.get(v) for v in CREDENTIAL_VARS):
-        return True
-    try:
-        from intacct_dagster.intacct.settings import IntacctSettings
+    """True when the user configured Intacct credentials anywhere (env or .dlt/ files): then never use the
+    sandbox."""
+    from intacct_dagster.intacct.errors import IntacctConfigError
+    from intacct_dagster.intacct.settings import SettingsReader
 
-        s = IntacctSettings.from_env()
-    except Exception:
+    try:
+        reader = SettingsReader()
+        return any(reader.lookup(name)[1] != "built-in default" for name in CREDENTIAL_SETTINGS)
+    except IntacctConfigError:
         return True  # something is configured but invalid: let the run report it, do not fall back
-    return any(getattr(s, f, None) for f in ("client_id", "client_secret", "refresh_token", "access_token"))
 
 
 def banner(lines: list[str]) -> None:
@@ -108,6 +101,20 @@ def start_sandbox(lines: int):
     return sb
 
 
+def isolate_from_user_settings() -> None:
+    """The sandbox is not the user's company: none of their INTACCT_* variables or .dlt/ settings applies.
+    dlt then reads an empty settings folder, so the project's own dlt defaults are set here."""
+    import tempfile
+
+    for var in [v for v in os.environ if v.startswith("INTACCT_")]:
+        os.environ.pop(var, None)
+    empty = Path(tempfile.mkdtemp(prefix="intacct-demo-dlt-"))
+    (empty / ".dlt").mkdir()
+    os.environ["DLT_PROJECT_DIR"] = str(empty)
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    os.environ.setdefault("NORMALIZE__DATA_WRITER__DISABLE_COMPRESSION", "true")
+
+
 def sandbox_env(sb) -> dict[str, str]:
     """Env vars that point the project (resource + destination) at a running sandbox."""
     return {
@@ -124,9 +131,9 @@ def materialize_all():
     """Run the project's `intacct_job` (all assets + checks) in-process on the local instance."""
     from dagster import DagsterInstance
 
-    from intacct_dagster.definitions import build_definitions
+    from intacct_dagster.factory import build_intacct_defs
 
-    job = build_definitions().resolve_job_def("intacct_job")
+    job = build_intacct_defs().resolve_job_def("intacct_job")
     # INFO on the console: progress (pages, rows, waits) without Dagster's per-step DEBUG chatter.
     console_info = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     return job.execute_in_process(instance=DagsterInstance.get(), run_config=console_info, raise_on_error=False)
@@ -163,13 +170,15 @@ def print_tables(loaded: dict[str, int], runs_loaded: dict[str, int] | None = No
     from intacct_dagster.destination import IntacctDestination
 
     totals: dict[str, int | None] = {}
-    with IntacctDestination.from_env_values().sql_client() as client:
+    from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+    with IntacctDestination().sql_client() as client:
         for table in loaded:
             try:
                 totals[table] = int(
                     client.execute_sql(f"SELECT count(*) FROM {client.make_qualified_table_name(table)}")[0][0]
                 )
-            except Exception:
+            except DatabaseUndefinedRelation:
                 totals[table] = None
     headers = ["table", "rows loaded"] + (["incremental run"] if runs_loaded is not None else []) + [
         "rows in destination"]
@@ -213,8 +222,11 @@ def run_once(args: argparse.Namespace, sb) -> int:
     if second is not None:
         print("(incremental run: records modified since the last run, plus a one-hour safety lookback; "
               "objects without audit timestamps, like ap_terms and entities, are reloaded in full)")
-    dest = os.environ.get("INTACCT_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)
-    if (os.environ.get("INTACCT_DESTINATION") or "duckdb") == "duckdb":
+    from intacct_dagster.intacct.settings import SettingsReader
+
+    reader = SettingsReader()
+    dest = reader.get("duckdb_path")
+    if reader.get("destination") == "duckdb":
         print(f"\nQuery it: duckdb {dest} \"SELECT * FROM intacct.vendors LIMIT 5\"")
     if failed:
         print(f"\nData checks FAILED: {', '.join(failed)}", file=sys.stderr)
@@ -247,14 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     home = prepare_dagster_home()
     sb = None
     if has_real_credentials() and not args.sandbox:
-        dest = os.environ.get("INTACCT_DESTINATION") or "duckdb"
-        where = os.environ.get("INTACCT_DUCKDB_PATH", DEFAULT_DUCKDB_PATH) if dest == "duckdb" else dest
+        from intacct_dagster.intacct.settings import SettingsReader
+
+        reader = SettingsReader()
+        dest = reader.get("destination")
+        where = reader.get("duckdb_path") if dest == "duckdb" else dest
         print(f"Using REAL Sage Intacct credentials from your environment / .dlt/secrets.toml -> {where}", flush=True)
     else:
         sb = start_sandbox(args.lines)
-        for var in ("INTACCT_ACCESS_TOKEN", "INTACCT_REFRESH_TOKEN", "INTACCT_TOKEN_STORE", "INTACCT_ENTITY_ID",
-                    "INTACCT_DATASET"):
-            os.environ.pop(var, None)  # --sandbox with real settings in the env: none of them applies
+        isolate_from_user_settings()
         os.environ.update(sandbox_env(sb))
         db = Path(SANDBOX_DUCKDB)
         # Every start generates a new fake company, so rows (and cursors) from an earlier start would

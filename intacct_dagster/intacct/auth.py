@@ -17,7 +17,7 @@ import orjson
 import requests
 
 from .errors import IntacctAuthError, IntacctConfigError, IntacctError, IntacctTransientError, error_from_body
-from .settings import IntacctSettings
+from .settings import DEFAULT_PREFIX, IntacctSettings, describe
 from .token_store import TokenStore
 
 logger = logging.getLogger("intacct_dagster.intacct")
@@ -56,9 +56,9 @@ def _fingerprint(secret: str | None) -> str | None:
 class StaticTokenAuth:
     """A token minted elsewhere; it cannot be refreshed, so a rejection is final."""
 
-    def __init__(self, access_token: str) -> None:
+    def __init__(self, access_token: str, prefix: str = DEFAULT_PREFIX) -> None:
         if not access_token:
-            raise IntacctConfigError("Intacct setting 'access_token' (env INTACCT_ACCESS_TOKEN) is empty")
+            raise IntacctConfigError(f"Intacct setting {describe('access_token', prefix)} is empty")
         self._token = access_token
         self._rejected = False
 
@@ -80,13 +80,11 @@ class _MintingAuth:
 
     def __init__(self, token_url: str, client_id: str, client_secret: str, timeout_s: float = 30.0,
                  max_attempts: int = 6, session: requests.Session | None = None, backoff_cap_s: float = 60.0,
-                 sleep: Any = time.sleep) -> None:
-        if not token_url:
-            raise IntacctConfigError("Intacct setting 'base_url' (env INTACCT_BASE_URL) is required")
-        if not client_id:
-            raise IntacctConfigError("Intacct setting 'client_id' (env INTACCT_CLIENT_ID) is required")
-        if not client_secret:
-            raise IntacctConfigError("Intacct setting 'client_secret' (env INTACCT_CLIENT_SECRET) is required")
+                 sleep: Any = time.sleep, prefix: str = DEFAULT_PREFIX) -> None:
+        self.prefix = prefix
+        for name, value in (("base_url", token_url), ("client_id", client_id), ("client_secret", client_secret)):
+            if not value:
+                raise IntacctConfigError(f"Intacct setting {describe(name, prefix)} is required")
         self.token_url = token_url
         self.client_id = client_id
         self._client_secret = client_secret
@@ -139,9 +137,8 @@ class _MintingAuth:
             except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
                     requests.exceptions.InvalidURL) as exc:
                 raise IntacctConfigError(
-                    f"Intacct setting 'base_url' gives a token URL that is not a valid URL "
-                    f"({type(exc).__name__}); check INTACCT_BASE_URL (default https://api.intacct.com/ia/api/v1)"
-                ) from None
+                    f"Intacct setting {describe('base_url', self.prefix)} gives a token URL that is not a valid URL "
+                    f"({type(exc).__name__}); the default is https://api.intacct.com/ia/api/v1") from None
             except requests.RequestException as exc:
                 # the request may have reached Intacct and been answered: for a refresh grant the token
                 # could already be rotated (see RefreshTokenAuth)
@@ -189,7 +186,7 @@ class ClientCredentialsAuth(_MintingAuth):
     def __init__(self, token_url: str, client_id: str, client_secret: str, username: str, **kwargs: Any) -> None:
         super().__init__(token_url, client_id, client_secret, **kwargs)
         if not username:
-            raise IntacctConfigError("Intacct setting 'username' (env INTACCT_USERNAME) is required")
+            raise IntacctConfigError(f"Intacct setting {describe('username', self.prefix)} is required")
         self.username = username
 
     def _renew(self) -> str:
@@ -212,7 +209,7 @@ class RefreshTokenAuth(_MintingAuth):
         super().__init__(token_url, client_id, client_secret, **kwargs)
         if not token_store_path:
             raise IntacctConfigError(
-                "Intacct setting 'token_store' (env INTACCT_TOKEN_STORE) is required with refresh_token")
+                f"Intacct setting {describe('token_store', self.prefix)} is required with refresh_token")
         self.store = TokenStore(token_store_path)
         self._seed = refresh_token
         self._rejected: set[str] = set()
@@ -240,7 +237,7 @@ class RefreshTokenAuth(_MintingAuth):
             refresh_token = data.get("refresh_token") or self._seed
             if not refresh_token:
                 raise IntacctConfigError(
-                    "Intacct setting 'refresh_token' (env INTACCT_REFRESH_TOKEN) is required: the token store "
+                    f"Intacct setting {describe('refresh_token', self.prefix)} is required: the token store "
                     f"{str(self.store.path)!r} holds none")
             try:
                 body = self._post_token({"grant_type": "refresh_token", "refresh_token": refresh_token})
@@ -263,7 +260,8 @@ class RefreshTokenAuth(_MintingAuth):
     def _rejection_advice(self, exc: IntacctAuthError) -> str:
         """Why a refresh token is refused, and how to re-authorise (never the token itself)."""
         how = ("Re-authorise the application (authorization-code flow with scope offline_access), set "
-               f"INTACCT_REFRESH_TOKEN to the new refresh token and delete the token store {str(self.store.path)!r}.")
+               f"{describe('refresh_token', self.prefix)} to the new refresh token and delete the token store "
+               f"{str(self.store.path)!r}.")
         if self.lost_answers:
             return (f"Intacct refused the refresh token ({exc.message or exc.code}) after an earlier refresh "
                     "request got no answer: Intacct most likely rotated the refresh token on that request and the "
@@ -294,9 +292,9 @@ def auth_from_settings(settings: IntacctSettings) -> TokenProvider:
     settings.validate()
     mode = settings.auth_mode
     if mode == "access_token":
-        return StaticTokenAuth(settings.access_token or "")
+        return StaticTokenAuth(settings.access_token or "", prefix=settings.prefix)
     if mode == "refresh_token":
         return RefreshTokenAuth(settings.token_url, settings.client_id or "", settings.client_secret or "",
-                                settings.refresh_token, settings.token_store or "")
+                                settings.refresh_token, settings.token_store or "", prefix=settings.prefix)
     return ClientCredentialsAuth(settings.token_url, settings.client_id or "", settings.client_secret or "",
-                                 settings.username or "")
+                                 settings.username or "", prefix=settings.prefix)

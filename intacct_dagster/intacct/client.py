@@ -13,12 +13,11 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 import orjson
 import requests
-
-from datetime import datetime, timezone
 
 from .auth import TokenProvider
 from .errors import (
@@ -150,7 +149,7 @@ class IntacctClient:
                     requests.exceptions.InvalidURL) as exc:
                 raise IntacctConfigError(
                     f"Intacct setting 'base_url' = {self.base_url!r} is not a valid URL ({type(exc).__name__}); "
-                    "check INTACCT_BASE_URL (default https://api.intacct.com/ia/api/v1)") from None
+                    "the default is https://api.intacct.com/ia/api/v1") from None
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError) as exc:
                 failures += 1

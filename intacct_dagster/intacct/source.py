@@ -147,7 +147,8 @@ def _extract(obj: IntacctObject, run: _Run) -> Iterator[Any]:
     client = conn.client()
     pipeline = _active_pipeline()
     model, server_start = conn.model(obj.path)
-    check_scope(dlt.current.source_state(), conn.scope(), repr(pipeline.dataset_name) if pipeline else "")
+    check_scope(dlt.current.source_state(), conn.scope(), repr(pipeline.dataset_name) if pipeline else "",
+                conn.settings.prefix)
     state = dlt.current.resource_state()
     saved = TableState.read(state)
     plan = make_plan(obj, model, saved, options, server_start)

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .errors import IntacctScopeError
+from .settings import DEFAULT_PREFIX, env_name
 
 
 def parse_time(text: str) -> datetime:
@@ -85,8 +86,10 @@ def save(state: MutableMapping[str, Any], cursor: str | None, columns: Mapping[s
     state["unqueryable"] = sorted(set(unqueryable))
 
 
-def check_scope(source_state: MutableMapping[str, Any], scope: Mapping[str, str], dataset_hint: str) -> None:
+def check_scope(source_state: MutableMapping[str, Any], scope: Mapping[str, str], dataset_hint: str,
+                prefix: str = DEFAULT_PREFIX) -> None:
     """Refuse to mix companies or entities in one dataset; record the scope on first use."""
+    dataset_var, entity_var = env_name("dataset", prefix), env_name("entity_id", prefix)
     saved = source_state.get("scope")
     if not isinstance(saved, Mapping):
         source_state["scope"] = dict(scope)
@@ -94,7 +97,7 @@ def check_scope(source_state: MutableMapping[str, Any], scope: Mapping[str, str]
     if saved.get("company") and scope.get("company") and saved["company"] != scope["company"]:
         raise IntacctScopeError(
             f"The destination dataset {dataset_hint} holds Intacct company {saved['company']!r}; this run "
-            f"reads company {scope['company']!r}. Load each company into its own dataset: set INTACCT_DATASET "
+            f"reads company {scope['company']!r}. Load each company into its own dataset: set {dataset_var} "
             "(or define a second company with its own settings prefix, see README 'Several companies').")
     if (saved.get("entity") or "") != (scope.get("entity") or ""):
         def name(e: Any) -> str:
@@ -103,6 +106,6 @@ def check_scope(source_state: MutableMapping[str, Any], scope: Mapping[str, str]
         raise IntacctScopeError(
             f"The destination dataset {dataset_hint} holds {name(saved.get('entity'))} of company "
             f"{saved.get('company')!r}; this run is configured for {name(scope.get('entity'))} "
-            "(INTACCT_ENTITY_ID / the username's |ENTITY part). Its cursors and delete reconciliation belong to "
+            f"({entity_var} / the username's |ENTITY part). Its cursors and delete reconciliation belong to "
             "the entity they describe, so loading here would skip the new entity's rows and later delete the "
-            "old one's. Use a dataset per entity (INTACCT_DATASET), or restore INTACCT_ENTITY_ID.")
+            f"old one's. Use a dataset per entity ({dataset_var}), or restore {entity_var}.")
