@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-from dagster import AssetExecutionContext, AssetsDefinition, Failure, MaterializeResult, MetadataValue
+from dagster import (
+    AssetExecutionContext,
+    AssetObservation,
+    AssetsDefinition,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+)
 from dagster_dlt import DagsterDltResource, dlt_assets
 
 from intacct_dagster.config import IntacctRunConfig, assets_op_name
@@ -26,7 +33,7 @@ from intacct_dagster.intacct.catalog import IntacctObject
 from intacct_dagster.intacct.connection import Connection
 from intacct_dagster.intacct.errors import IntacctConfigError
 from intacct_dagster.intacct.plan import RunOptions
-from intacct_dagster.intacct.source import intacct_source, run_options
+from intacct_dagster.intacct.source import RunReport, intacct_source, run_options
 from intacct_dagster.log_bridge import extraction_logs_to
 from intacct_dagster.resources import IntacctResource
 from intacct_dagster.translator import IntacctTranslator, table_of
@@ -66,7 +73,8 @@ def build_intacct_assets(name: str, objects: Sequence[IntacctObject], translator
             raise Failure(description=f"Invalid Intacct configuration: {exc}", allow_retries=False) from exc
         connection = Connection(settings, intacct.token_provider(), reader=reader)
         by_name = {o.name: o for o in objects}
-        source = intacct_source([by_name[t] for t in chosen], connection=connection, options=options)
+        report = RunReport()
+        source = intacct_source([by_name[t] for t in chosen], connection=connection, options=options, report=report)
         context.log.info(
             f"Loading {len(chosen)} Intacct table(s) of {name} in {config.mode} mode: {', '.join(chosen)}"
             + (f"; full re-sync of {', '.join(resync)}" if resync else "")
@@ -88,6 +96,11 @@ def build_intacct_assets(name: str, objects: Sequence[IntacctObject], translator
         for result in results:
             table = table_of(result.asset_key)
             calls = meter.for_object(by_name[table].path)
+            if table in report.failures:
+                error = str(report.failures[table])
+                yield AssetObservation(asset_key=result.asset_key, metadata={
+                    "intacct/error": MetadataValue.text(error), "intacct/api_calls": MetadataValue.int(calls["total"])})
+                continue
             extra = {
                 "intacct/mode": "full_resync" if table in resync else config.mode,
                 "rows_loaded": result.metadata.get("rows_loaded", MetadataValue.int(0)),
@@ -99,6 +112,16 @@ def build_intacct_assets(name: str, objects: Sequence[IntacctObject], translator
             if table in row_counts:
                 extra["dagster/row_count"] = MetadataValue.int(row_counts[table])
             yield result._replace(metadata={**result.metadata, **extra})
+        if report.failures:
+            summary = "\n".join(f"- {t} ({by_name[t].path}): {e}" for t, e in report.failures.items())
+            loaded = [t for t in chosen if t not in report.failures]
+            raise Failure(
+                description=f"{len(report.failures)} of {len(chosen)} Intacct table(s) failed; the other "
+                            f"{len(loaded)} loaded and were recorded.\n{summary}",
+                metadata={"failed_tables": MetadataValue.json({t: str(e) for t, e in report.failures.items()}),
+                          "loaded_tables": MetadataValue.json(loaded)},
+                allow_retries=False,  # these errors concern single objects and do not pass by themselves
+            )
 
     # Resource parameters are named by this company's resource keys (`intacct`, `intacct_destination`, or
     # `acme`, `acme_destination`...), so several companies live side by side in one code location.

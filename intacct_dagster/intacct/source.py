@@ -22,7 +22,13 @@ from .auth import TokenProvider
 from .catalog import IntacctObject, resolve_objects
 from .client import IntacctClient
 from .connection import Connection
-from .errors import IntacctConfigError
+from .errors import (
+    IntacctAuthError,
+    IntacctConfigError,
+    IntacctDataError,
+    IntacctError,
+    IntacctTransientError,
+)
 from .keyset import MAX_PAGE_SIZE
 from .plan import MODES, Plan, RunOptions, make_plan
 from .reconcile import delete_markers, destination_keys, source_keys
@@ -80,6 +86,7 @@ def intacct_source(
     lookback_seconds: int | None = None,
     page_size: int | None = None,
     extra_objects: Mapping[str, Any] | None = None,
+    report: RunReport | None = None,
 ) -> DltSource:
     """Build the `intacct` dlt source (no network, no secrets needed until it runs).
 
@@ -88,14 +95,16 @@ def intacct_source(
     remove rows deleted at the source) or "reconcile_deletes" (incremental, then remove rows whose keys
     vanished). `full_resync`: True or table names to re-read in full (deleted rows are removed too).
     `window=(start, end)`: load records modified in [start, end) and leave every cursor where it was.
-    Pass `auth` to share one `TokenProvider`, `client` to share one `IntacctClient`, or a `Connection`."""
+    Pass `auth` to share one `TokenProvider`, `client` to share one `IntacctClient`, or a `Connection`.
+    With a `report`, a table that fails on its own (permission denied, module not subscribed, another 4xx, a
+    value that does not fit) is recorded there and the other tables still load; without one it fails the run."""
     reader = reader or SettingsReader()
     connection = connection or Connection(settings, auth, client, reader)
     if options is None:
         options = run_options(reader, mode, full_resync, window, start_date=start_date,
                               lookback_seconds=lookback_seconds, page_size=page_size)
     resolved = _resolve(objects, extra_objects, reader)
-    return _intacct(_Run(connection, options, resolved))
+    return _intacct(_Run(connection, options, resolved, report))
 
 
 def _resolve(objects: Sequence[str | IntacctObject] | None, extra: Mapping[str, Any] | None,
@@ -107,15 +116,35 @@ def _resolve(objects: Sequence[str | IntacctObject] | None, extra: Mapping[str, 
     return resolve_objects(names, extra)
 
 
+class RunReport:
+    """What happened to each table of a run: its plan, and the error of each table that failed alone."""
+
+    def __init__(self) -> None:
+        self.plans: dict[str, Plan] = {}
+        self.failures: dict[str, BaseException] = {}
+
+
+def fails_alone(exc: BaseException) -> bool:
+    """Errors that concern one object only (no permission, module not subscribed, another persistent 4xx,
+    a value that does not fit): the other tables still load. Credentials, configuration and transient
+    errors fail the whole run (transient ones are retried by the caller)."""
+    if isinstance(exc, IntacctDataError):
+        return True
+    return (isinstance(exc, IntacctError) and not isinstance(exc, (IntacctAuthError, IntacctTransientError))
+            and exc.status is not None and 400 <= exc.status < 500)
+
+
 class _Run:
     """Everything the resources need, passed to the dlt source as one argument so that dlt's config
     injection never supplies a setting (settings have exactly one way in: `settings.py`)."""
 
-    def __init__(self, connection: Connection, options: RunOptions, objects: list[IntacctObject]) -> None:
+    def __init__(self, connection: Connection, options: RunOptions, objects: list[IntacctObject],
+                 report: RunReport | None) -> None:
         self.connection = connection
         self.options = options
         self.objects = objects
-        self.plans: dict[str, Plan] = {}
+        self.isolate = report is not None
+        self.report = report or RunReport()
 
     def __repr__(self) -> str:
         return f"_Run(objects={[o.name for o in self.objects]}, mode={self.options.mode!r})"
@@ -133,7 +162,13 @@ def _make_resource(obj: IntacctObject, run: _Run) -> Any:
     }
 
     def extract() -> Iterator[Any]:
-        yield from _extract(obj, run)
+        try:
+            yield from _extract(obj, run)
+        except Exception as exc:
+            if not (run.isolate and fails_alone(exc)):
+                raise
+            run.report.failures[obj.name] = exc
+            logger.error("intacct: %s (%s) failed, the other tables go on: %s", obj.name, obj.path, exc)
 
     return dlt.resource(
         extract, name=obj.name, table_name=obj.name, write_disposition=MERGE,
@@ -152,7 +187,7 @@ def _extract(obj: IntacctObject, run: _Run) -> Iterator[Any]:
     state = dlt.current.resource_state()
     saved = TableState.read(state)
     plan = make_plan(obj, model, saved, options, server_start)
-    run.plans[obj.name] = plan
+    run.report.plans[obj.name] = plan
     logger.info("intacct: %s", plan.describe())
 
     dest = destination_keys(pipeline, obj.name, plan.columns[0].name) if plan.deletes != "none" else None
