@@ -1,7 +1,7 @@
-"""`python -m intacct_dagster` is the demo (see `python -m intacct_dagster.demo --help`)."""
+"""`python -m intacct_dagster [demo|discover|settings]`: see `intacct_dagster/cli.py`."""
 
 import sys
 
-from intacct_dagster.demo import main
+from intacct_dagster.cli import main
 
 sys.exit(main())

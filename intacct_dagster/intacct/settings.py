@@ -353,5 +353,6 @@ def settings_table_markdown(group: str | None = None, prefix: str = DEFAULT_PREF
             continue
         default = "" if s.default is None else f"`{s.default}`"
         secret = " (secret)" if s.secret else ""
-        lines.append(f"| `{s.env_var(prefix)}` | `{s.name}` | {default} | {s.help}{secret} |")
+        text = s.help.replace("|", "\\|")  # a literal | would end the Markdown cell
+        lines.append(f"| `{s.env_var(prefix)}` | `{s.name}` | {default} | {text}{secret} |")
     return "\n".join(lines)
