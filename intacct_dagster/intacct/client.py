@@ -29,6 +29,7 @@ from .errors import (
     error_from_body,
     extract_error,
 )
+from .limiter import RequestLimiter
 from .meter import ApiMeter
 
 logger = logging.getLogger("intacct_dagster.intacct")
@@ -54,6 +55,8 @@ class IntacctClient:
         backoff_base_s: float = 0.5,
         backoff_cap_s: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: RequestLimiter | None = None,
+        max_concurrent_requests: int = 4,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth = auth
@@ -70,6 +73,7 @@ class IntacctClient:
         self._counter = itertools.count(1)
         self._count = 0
         self.meter = ApiMeter()
+        self.limiter = limiter or RequestLimiter(max_concurrent_requests)
 
     def __repr__(self) -> str:
         return f"IntacctClient(base_url={self.base_url!r}, entity_id={self.entity_id!r}, auth={self.auth!r})"
@@ -142,9 +146,10 @@ class IntacctClient:
             self._count = next(self._counter)
             self.meter.count(*(meter_key or (path, "other")), retry=bool(failures or throttle_waits or reauthed))
             try:
-                resp = self._session().request(method, url, data=data, params=params, headers=headers,
-                                               timeout=self.timeout)
-                content = resp.content
+                with self.limiter.slot():
+                    resp = self._session().request(method, url, data=data, params=params, headers=headers,
+                                                   timeout=self.timeout)
+                    content = resp.content
             except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
                     requests.exceptions.InvalidURL) as exc:
                 raise IntacctConfigError(
@@ -159,6 +164,8 @@ class IntacctClient:
                 continue
             status = resp.status_code
             self._local.server_time = _http_date(resp.headers.get("Date"))
+            if status < 400:
+                self.limiter.succeeded(resp.headers)
             if decode is not None and 200 <= status < 300 and content:
                 decoded = decode(content)
                 if decoded is not None:
@@ -183,6 +190,7 @@ class IntacctClient:
                 self.auth.invalidate(token)
                 continue
             if status == 429 or code in THROTTLE_CODES:
+                self.limiter.throttled()
                 throttle_waits += 1
                 if throttle_waits > self.max_throttle_waits:
                     raise error_from_body(status, body, path, IntacctTransientError)

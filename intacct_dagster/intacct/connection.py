@@ -43,7 +43,9 @@ class Connection:
         with self._lock:
             if self._client is None:
                 auth = self._auth if self._auth is not None else auth_from_settings(settings)
-                self._client = IntacctClient(settings.base_url, auth, entity_id=settings.entity_id)
+                slots = int((self._reader or SettingsReader(settings.prefix)).get("max_concurrent_requests"))
+                self._client = IntacctClient(settings.base_url, auth, entity_id=settings.entity_id,
+                                             max_concurrent_requests=slots)
             return self._client
 
     def model(self, path: str) -> tuple[dict[str, Any], datetime | None]:

@@ -35,6 +35,8 @@ class KeysetQuery:
     lower: str | None = None  # cursor >= lower (inclusive: a same-second edit is never skipped)
     upper: str | None = None  # cursor < upper (a bounded window)
     null_cursor: bool = False  # only records whose cursor is null (migrated records), paged by key
+    after: tuple[Any, str] | None = None  # start strictly after this (cursor, key) position (a range's edge)
+    upto: tuple[Any, str] | None = None  # stop at this (cursor, key) position, inclusive (a range's edge)
     page_size: int = MAX_PAGE_SIZE
     include_private: bool = False
     extra_filters: list[dict[str, Any]] = field(default_factory=list)
@@ -48,11 +50,13 @@ class KeysetQuery:
             filters.append(f)
             return str(len(filters))
 
-        position = last
+        position = last if last is not None else self.after
         if self.cursor and self.null_cursor:
             terms.append(add({"$eq": {self.cursor: None}}))
             if position is not None:
                 terms.append(add({"$gt": {self.key: position[1]}}))
+            if self.upto is not None:
+                terms.append(add({"$lte": {self.key: self.upto[1]}}))
             order = [{self.key: "asc"}]
         elif self.cursor:
             if position is not None:
@@ -61,12 +65,18 @@ class KeysetQuery:
                 terms.append(f"({gt} or ({eq} and {kgt}))")
             elif self.lower:
                 terms.append(add({"$gte": {self.cursor: self.lower}}))
+            if self.upto is not None:
+                t, k = self.upto
+                lt, eq, kle = add({"$lt": {self.cursor: t}}), add({"$eq": {self.cursor: t}}), add({"$lte": {self.key: k}})
+                terms.append(f"({lt} or ({eq} and {kle}))")
             if self.upper:
                 terms.append(add({"$lt": {self.cursor: self.upper}}))
             order = [{self.cursor: "asc"}, {self.key: "asc"}]
         else:
             if position is not None:
                 terms.append(add({"$gt": {self.key: position[1]}}))
+            if self.upto is not None:
+                terms.append(add({"$lte": {self.key: self.upto[1]}}))
             order = [{self.key: "asc"}]
         for f in self.extra_filters:
             terms.append(add(f))
@@ -80,6 +90,14 @@ class KeysetQuery:
         body["orderBy"] = order
         body["start"] = 1
         body["size"] = min(self.page_size, MAX_PAGE_SIZE)
+        return body
+
+    def sample_body(self, offset: int, after: tuple[Any, str] | None = None) -> dict[str, Any]:
+        """The one row at 1-based `offset` of this scan (resumed after `after`), with only its position
+        fields: offset paging is fine for sampling range edges, never for reading data."""
+        body = self.body(after)
+        body["fields"] = [self.cursor, self.key] if self.pages_by_cursor else [self.key]
+        body["start"], body["size"] = offset, 1
         return body
 
     def position_of(self, row: dict[str, Any]) -> tuple[Any, str]:
@@ -99,6 +117,7 @@ class Page:
     more: bool
     rows: list[dict[str, Any]] | None = None
     table: Any = None
+    total: int | None = None  # ia::meta.totalCount: rows matching this page's query (from its position on)
 
 
 def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery, prefetch: int = 3,
@@ -122,6 +141,8 @@ def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery, prefe
         else:
             meta = result.meta or {}
             page = Page(result.table.num_rows, result.last, False, table=result.table)
+        total = meta.get("totalCount")
+        page.total = total if isinstance(total, int) and not isinstance(total, bool) else None
         if "next" in meta:
             page.more = meta.get("next") is not None and page.count > 0
         else:
@@ -132,7 +153,7 @@ def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery, prefe
         return page
 
     def pages_in_order() -> Iterator[Page]:
-        last: tuple[Any, str] | None = None
+        last: tuple[Any, str] | None = query.after
         ahead: tuple[tuple[Any, str], Future] | None = None
         while True:
             body = query.body(last)

@@ -1,16 +1,22 @@
-"""Step 2 of a table's extract: run a `Plan` against the query service and yield arrow tables.
+"""Step 2 of a table's extract: run a `Plan` against the query service, producing arrow pages.
 
-Pages are keyset-paged (`keyset.py`), decoded by the fast path when the body has Intacct's compact layout and
-exactly otherwise (`rawjson.py`), and handed to dlt a few pages at a time. The scan remembers the newest
-`audit.modifiedDateTime` it saw (for the cursor) and, when the plan reconciles deletes from what it saw, every
-key. A field the server refuses to query (400 REST-1106) is dropped with a warning and the scan restarts.
+A `TableScan` runs on its own thread and hands each decoded page to a bounded queue; the table's dlt
+resource (on dlt's thread) drains it (`Collector`: batches for dlt, the newest cursor value seen, and the
+keys seen when deletes are reconciled from them). Pages are keyset-paged (`keyset.py`) and decoded by the
+fast path when the body has Intacct's compact layout, exactly otherwise (`rawjson.py`). When the first page
+shows many more pages to come, the rest is cut into ranges read concurrently. A field the server refuses to
+query (400 REST-1106) is dropped with a warning and the scan restarts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,41 +26,43 @@ import pyarrow.compute as pc
 
 from .client import IntacctClient
 from .errors import IntacctError, extract_error
-from .keyset import KeysetQuery, iter_pages
+from .keyset import KeysetQuery, Page, iter_pages
 from .plan import Plan
 from .rawjson import ArrowPage, PageDecoder, RawPage, exact_page, peek
 from .schema import arrow_schema, rows_to_table
 
 logger = logging.getLogger("intacct_dagster.intacct")
 
-BATCH_ROWS = 20_000  # rows per yielded arrow table (5 full pages): few dlt calls, bounded memory
+BATCH_ROWS = 20_000  # rows per arrow table handed to dlt (5 full pages): few dlt calls, bounded memory
 UNQUERYABLE = "REST-1106"
 _FIELD_IN_MESSAGE = re.compile(r"The (\S+) field in \S+ object cannot be used in query")
 
 
 @dataclass
-class ScanResult:
-    rows: int = 0
-    newest: str | None = None  # newest cursor value seen (API text)
-    seen_keys: list[pa.Array] = field(default_factory=list)
-    dropped_fields: list[str] = field(default_factory=list)
-    pages: int = 0
+class ScanPage:
+    table: pa.Table
+    by_cursor: bool  # from a scan ordered by the cursor (its rows move the cursor)
+
+
+class Stop(Exception):
+    """The consumer went away: stop scanning."""
 
 
 class TableScan:
-    """Runs the scans of one plan; iterate `tables()`, then read `result`."""
+    """Runs the scans of one plan: `run(put)` calls `put(ScanPage)` for every page, in this thread plus range
+    threads. `dropped_fields` lists fields the server refused."""
 
     def __init__(self, plan: Plan, client: IntacctClient, include_private: bool, page_size: int,
-                 collect_keys: bool, prefetch: int = 3) -> None:
+                 prefetch: int = 2, max_ranges: int | None = None) -> None:
         self.plan = plan
         self.client = client
         self.include_private = include_private
         self.page_size = page_size
-        self.collect_keys = collect_keys
         self.prefetch = prefetch
-        self.result = ScanResult()
+        self.max_ranges = max_ranges if max_ranges is not None else client.limiter.max_slots
+        self.dropped_fields: list[str] = []
+        self.pages = 0
 
-    # -- queries ------------------------------------------------------------------------------------------
     def queries(self) -> list[KeysetQuery]:
         p = self.plan
         common = dict(object_path=p.obj.path, fields=p.fields, key=p.obj.primary_key,
@@ -66,62 +74,105 @@ class TableScan:
             out.append(KeysetQuery(**common, cursor=p.cursor_field, null_cursor=True))
         return out
 
-    # -- the scan -----------------------------------------------------------------------------------------
-    def tables(self) -> Iterator[pa.Table]:
-        """Arrow tables of this plan's rows, `BATCH_ROWS` at a time."""
+    def run(self, put: Callable[[ScanPage], None]) -> None:
+        """Scan everything the plan asks for; `put` may raise `Stop`."""
         while True:
             try:
-                yield from self._tables()
+                self._run(put)
                 return
             except IntacctError as exc:
                 bad = unqueryable_fields(exc, self.plan.fields)
-                if not bad or self.result.rows:
+                if not bad or self.pages:
                     raise
                 for f in bad:
                     logger.warning("intacct: %s: the server refuses to query field %s (%s); it is skipped",
                                    self.plan.obj.name, f, exc.error_id or exc.code)
-                self.result.dropped_fields += bad
+                self.dropped_fields += bad
                 self.plan.columns = [c for c in self.plan.columns if c.field not in bad]
 
-    def _tables(self) -> Iterator[pa.Table]:
+    def _run(self, put: Callable[[ScanPage], None]) -> None:
         plan = self.plan
         schema = arrow_schema(plan.columns, plan.obj.primary_key)
         decoder = PageDecoder(plan.columns, schema, plan.obj.primary_key, plan.cursor_field)
-        batch: list[pa.Table] = []
-        batch_rows = 0
         for query in self.queries():
             decode = self._decoder(query, decoder, schema)
-            for page in iter_pages(self._fetcher(query), query, prefetch=self.prefetch, decode=decode):
-                self.result.pages += 1
-                if page.count:
-                    self.result.rows += page.count
-                    batch.append(page.table)
-                    batch_rows += page.count
-                    self._note(page.table, query)
-                logger.info("intacct: %s page %d: %d rows (%d so far)", plan.obj.name, self.result.pages,
-                            page.count, self.result.rows)
-                del page
-                if batch_rows >= BATCH_ROWS:
-                    table = pa.concat_tables(batch)
-                    batch, batch_rows = [], 0
-                    yield table
-                    del table
-                    pa.default_memory_pool().release_unused()  # keep RSS flat on long scans
-        if batch:
-            yield pa.concat_tables(batch)
 
-    def _note(self, table: pa.Table, query: KeysetQuery) -> None:
-        """Track the newest cursor value and (when reconciling from what was seen) the keys."""
-        plan = self.plan
-        if self.collect_keys:
-            self.result.seen_keys.append(table.column(0).combine_chunks().cast(pa.string()))
-        if plan.cursor_field and query.pages_by_cursor:
-            col = table.column(plan.column_names[plan.cursor_field])
-            newest = pc.max(col).as_py()
-            if newest is not None:
-                text = newest.strftime("%Y-%m-%dT%H:%M:%SZ")
-                if self.result.newest is None or text > self.result.newest:
-                    self.result.newest = text
+            def put_page(table: pa.Table, query: KeysetQuery = query) -> None:
+                self.pages += 1
+                put(ScanPage(table, query.pages_by_cursor))
+
+            self._scan(query, decode, put_page)
+
+    def _scan(self, query: KeysetQuery, decode: Callable[[Any], ArrowPage],
+              put: Callable[[pa.Table], None]) -> None:
+        """One query's pages. When the first page shows that many more pages follow, the rest of the key
+        space is cut into ranges at positions the server itself orders (so its collation of `key` does not
+        matter), and the ranges are read concurrently, each keyset-paged."""
+        pages = iter_pages(self._fetcher(query), query, prefetch=self.prefetch, decode=decode)
+        try:
+            first = next(pages, None)
+            if first is None:
+                return
+            put(first.table)
+            edges = self._range_edges(query, first) if first.more else []
+            if not edges:
+                for page in pages:
+                    put(page.table)
+                return
+        finally:
+            pages.close()
+        ranges = [dataclasses.replace(query, after=lo, upto=hi)
+                  for lo, hi in zip([first.last, *edges], [*edges, None], strict=True)]
+        logger.info("intacct: %s: %d more rows; reading them as %d concurrent ranges", self.plan.obj.name,
+                    (first.total or 0) - first.count, len(ranges))
+        self._concurrent(ranges, decode, put)
+
+    def _range_edges(self, query: KeysetQuery, first: Page) -> list[tuple[Any, str]]:
+        """Positions that cut what follows the first page into about equal ranges of >= 2 pages each."""
+        remaining = (first.total or 0) - first.count
+        n = min(self.max_ranges, remaining // (2 * max(1, query.page_size)))
+        if n < 2 or first.last is None:
+            return []
+        step = remaining // n
+        bodies = [query.sample_body(step * i, after=first.last) for i in range(1, n)]
+        with ThreadPoolExecutor(max_workers=len(bodies), thread_name_prefix="intacct-edges") as pool:
+            answers = list(pool.map(self.client.query, bodies))
+        edges: list[tuple[Any, str]] = []
+        for answer in answers:
+            rows = answer.get("ia::result") if isinstance(answer, dict) else None
+            if not rows:
+                break  # fewer rows than counted (deleted meanwhile): fewer ranges
+            edge = query.position_of(rows[0])
+            if not edges or edge != edges[-1]:
+                edges.append(edge)
+        return edges
+
+    def _concurrent(self, ranges: list[KeysetQuery], decode: Callable[[Any], ArrowPage],
+                    put: Callable[[pa.Table], None]) -> None:
+        """Read the ranges on their own threads; their pages reach `put` (serialised) as they arrive."""
+        lock = threading.Lock()
+        stop = threading.Event()
+        errors: list[BaseException] = []
+
+        def work(rq: KeysetQuery) -> None:
+            try:
+                for page in iter_pages(self._fetcher(rq), rq, prefetch=0, decode=decode):
+                    if stop.is_set():
+                        return
+                    with lock:
+                        put(page.table)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, on the scan's thread
+                errors.append(exc)
+                stop.set()
+
+        threads = [threading.Thread(target=work, args=(rq,), name=f"intacct-range-{i}", daemon=True)
+                   for i, rq in enumerate(ranges)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
 
     def _fetcher(self, query: KeysetQuery) -> Callable[[dict[str, Any]], Any]:
         key, cursor = query.key, query.cursor if query.pages_by_cursor else None
@@ -147,7 +198,7 @@ class TableScan:
         columns = self.plan.columns
 
         def decode(page: RawPage | dict[str, Any]) -> ArrowPage:
-            """Runs on the prefetch thread, overlapping the next request: arrow fast path, else exact rows."""
+            """Arrow fast path, else exact rows; runs off the consumer's thread."""
             if isinstance(page, RawPage):
                 fast = decoder(page.content)
                 if fast is not None:
@@ -159,6 +210,48 @@ class TableScan:
                              query.position_of(rows[-1]) if rows else None)
 
         return decode
+
+
+@dataclass
+class Collector:
+    """The consumer side of a scan (dlt's thread): batches pages for dlt and remembers what the cursor and
+    delete reconciliation need."""
+
+    name: str
+    cursor_column: str | None
+    collect_keys: bool
+    rows: int = 0
+    pages: int = 0
+    newest: str | None = None  # newest cursor value seen, API text
+    seen_keys: list[pa.Array] = field(default_factory=list)
+    _batch: list[pa.Table] = field(default_factory=list)
+    _batch_rows: int = 0
+
+    def add(self, page: ScanPage) -> pa.Table | None:
+        """Take one page; return a batch when one is full."""
+        table = page.table
+        self.pages += 1
+        if table.num_rows:
+            self.rows += table.num_rows
+            self._batch.append(table)
+            self._batch_rows += table.num_rows
+            if self.collect_keys:
+                self.seen_keys.append(table.column(0).combine_chunks().cast(pa.string()))
+            if self.cursor_column and page.by_cursor:
+                newest = pc.max(table.column(self.cursor_column)).as_py()
+                if newest is not None:
+                    text = newest.strftime("%Y-%m-%dT%H:%M:%SZ")
+                    if self.newest is None or text > self.newest:
+                        self.newest = text
+        logger.info("intacct: %s page %d: %d rows (%d so far)", self.name, self.pages, table.num_rows, self.rows)
+        return self.flush() if self._batch_rows >= BATCH_ROWS else None
+
+    def flush(self) -> pa.Table | None:
+        if not self._batch:
+            return None
+        out = pa.concat_tables(self._batch)
+        self._batch, self._batch_rows = [], 0
+        return out
 
 
 def unqueryable_fields(exc: IntacctError, fields: list[str]) -> list[str]:
@@ -173,3 +266,56 @@ def unqueryable_fields(exc: IntacctError, fields: list[str]) -> list[str]:
         if name in fields and name not in found:
             found.append(name)
     return found
+
+
+def run_in_thread(scan: TableScan, maxsize: int = 4) -> Iterator[ScanPage]:
+    """Run `scan` on a producer thread; iterate its pages here (a bounded queue keeps memory flat). Closing
+    the iterator stops the producer."""
+    pages: queue.Queue = queue.Queue(maxsize=maxsize)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: Any) -> None:
+        while True:
+            if stop.is_set():
+                raise Stop()
+            try:
+                pages.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def produce() -> None:
+        try:
+            scan.run(put)
+            put(done)
+        except Stop:
+            return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            try:
+                put(_Failure(exc))
+            except Stop:
+                return
+
+    worker = threading.Thread(target=produce, name=f"intacct-scan-{scan.plan.obj.name}", daemon=True)
+    worker.start()
+
+    def consume() -> Iterator[ScanPage]:
+        try:
+            while True:
+                item = pages.get()
+                if item is done:
+                    return
+                if isinstance(item, _Failure):
+                    raise item.exc
+                yield item
+        finally:
+            stop.set()
+            worker.join(timeout=5)
+
+    return consume()
+
+
+@dataclass
+class _Failure:
+    exc: BaseException

@@ -9,8 +9,10 @@ are read, and the token, model and pages fetched, when the resources are iterate
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -32,7 +34,7 @@ from .errors import (
 from .keyset import MAX_PAGE_SIZE
 from .plan import MODES, Plan, RunOptions, make_plan
 from .reconcile import delete_markers, destination_keys, source_keys
-from .scan import TableScan
+from .scan import Collector, ScanPage, TableScan, run_in_thread
 from .schema import DELETED_COLUMN, arrow_schema, dlt_columns
 from .settings import IntacctSettings, SettingsReader
 from .state import TableState, check_scope, next_cursor, save, to_api_time
@@ -136,7 +138,12 @@ def fails_alone(exc: BaseException) -> bool:
 
 class _Run:
     """Everything the resources need, passed to the dlt source as one argument so that dlt's config
-    injection never supplies a setting (settings have exactly one way in: `settings.py`)."""
+    injection never supplies a setting (settings have exactly one way in: `settings.py`).
+
+    It also schedules the tables: dlt calls each selected resource's function (registering its object)
+    before it iterates any of them; the first resource to be iterated then fetches every registered model
+    concurrently, plans every table and starts every scan on its own thread. The resources (on dlt's thread)
+    drain their scans' queues, so objects load side by side within the request limiter's slots."""
 
     def __init__(self, connection: Connection, options: RunOptions, objects: list[IntacctObject],
                  report: RunReport | None) -> None:
@@ -145,9 +152,58 @@ class _Run:
         self.objects = objects
         self.isolate = report is not None
         self.report = report or RunReport()
+        self.registered: list[IntacctObject] = []
+        self.jobs: dict[str, _Job] = {}
+        self._started = False
 
     def __repr__(self) -> str:
         return f"_Run(objects={[o.name for o in self.objects]}, mode={self.options.mode!r})"
+
+    def register(self, obj: IntacctObject) -> None:
+        if obj not in self.registered:
+            self.registered.append(obj)
+
+    def start(self) -> None:
+        """On dlt's thread, once: scope check, saved state, models (concurrently), plans, scans."""
+        if self._started:
+            return
+        self._started = True
+        conn, options = self.connection, self.options
+        client = conn.client()
+        pipeline = _active_pipeline()
+        source_state = dlt.current.source_state()
+        check_scope(source_state, conn.scope(), repr(pipeline.dataset_name) if pipeline else "", conn.settings.prefix)
+        resources = source_state.get("resources") or {}
+        objs = list(self.registered)
+
+        def model(obj: IntacctObject) -> Any:
+            try:
+                return conn.model(obj.path)
+            except Exception as exc:  # noqa: BLE001 - kept for that table's resource, raised there
+                return exc
+
+        with ThreadPoolExecutor(max_workers=max(1, min(len(objs), client.limiter.max_slots)),
+                                thread_name_prefix="intacct-model") as pool:
+            models = list(pool.map(model, objs))
+        for obj, answer in zip(objs, models, strict=True):
+            saved = TableState.read(resources.get(obj.name) or {})
+            if isinstance(answer, Exception):
+                self.jobs[obj.name] = _Job(saved, error=answer)
+                continue
+            plan = make_plan(obj, answer[0], saved, options, answer[1])
+            self.report.plans[obj.name] = plan
+            logger.info("intacct: %s", plan.describe())
+            scan = TableScan(plan, client, conn.settings.include_private, options.page_size)
+            self.jobs[obj.name] = _Job(saved, plan, scan, run_in_thread(scan))
+
+
+@dataclasses.dataclass
+class _Job:
+    saved: TableState
+    plan: Plan | None = None
+    scan: TableScan | None = None
+    pages: Iterator[ScanPage] | None = None
+    error: BaseException | None = None
 
 
 @dlt.source(name="intacct", max_table_nesting=0)
@@ -162,13 +218,8 @@ def _make_resource(obj: IntacctObject, run: _Run) -> Any:
     }
 
     def extract() -> Iterator[Any]:
-        try:
-            yield from _extract(obj, run)
-        except Exception as exc:
-            if not (run.isolate and fails_alone(exc)):
-                raise
-            run.report.failures[obj.name] = exc
-            logger.error("intacct: %s (%s) failed, the other tables go on: %s", obj.name, obj.path, exc)
+        run.register(obj)  # dlt calls this for every selected resource before iterating any of them
+        return _isolated(obj, run)
 
     return dlt.resource(
         extract, name=obj.name, table_name=obj.name, write_disposition=MERGE,
@@ -176,45 +227,57 @@ def _make_resource(obj: IntacctObject, run: _Run) -> Any:
     )()
 
 
-def _extract(obj: IntacctObject, run: _Run) -> Iterator[Any]:
-    """Plan -> scan -> save for one table. Every table merges on its key; deletes are hard-delete markers."""
-    conn, options = run.connection, run.options
-    client = conn.client()
-    pipeline = _active_pipeline()
-    model, server_start = conn.model(obj.path)
-    check_scope(dlt.current.source_state(), conn.scope(), repr(pipeline.dataset_name) if pipeline else "",
-                conn.settings.prefix)
-    state = dlt.current.resource_state()
-    saved = TableState.read(state)
-    plan = make_plan(obj, model, saved, options, server_start)
-    run.report.plans[obj.name] = plan
-    logger.info("intacct: %s", plan.describe())
+def _isolated(obj: IntacctObject, run: _Run) -> Iterator[Any]:
+    try:
+        yield from _extract(obj, run)
+    except Exception as exc:
+        if not (run.isolate and fails_alone(exc)):
+            raise
+        run.report.failures[obj.name] = exc
+        logger.error("intacct: %s (%s) failed, the other tables go on: %s", obj.name, obj.path, exc)
 
-    dest = destination_keys(pipeline, obj.name, plan.columns[0].name) if plan.deletes != "none" else None
-    reconcile = dest is not None and len(dest) > 0
-    scan = TableScan(plan, client, conn.settings.include_private, options.page_size,
-                     collect_keys=reconcile and plan.deletes == "unseen")
+
+def _extract(obj: IntacctObject, run: _Run) -> Iterator[Any]:
+    """Drain one table's scan, then reconcile deletes and save its state (all on dlt's thread). Every table
+    merges on its key; deletes are hard-delete markers."""
+    run.register(obj)
+    run.start()
+    job = run.jobs[obj.name]
+    if job.error is not None:
+        raise job.error
+    plan, scan, conn = job.plan, job.scan, run.connection
+    assert plan is not None and scan is not None and job.pages is not None
+    collector = Collector(obj.name, plan.column_names.get(plan.cursor_field) if plan.cursor_field else None,
+                          collect_keys=plan.deletes == "unseen")
     hinted = False
-    for table in scan.tables():
-        yield table if hinted else _with_hints(table, plan)
-        hinted = True
-        del table
-    if not hinted:  # no rows: still create the table with its columns
-        yield _with_hints(arrow_schema(plan.columns, obj.primary_key).empty_table(), plan)
-    if reconcile:
-        if plan.deletes == "unseen":
-            seen = pa.concat_arrays(scan.result.seen_keys) if scan.result.seen_keys else pa.array([], pa.string())
-        else:
-            seen = source_keys(client.query, obj.path, obj.primary_key, options.page_size,
-                               conn.settings.include_private)
-        markers = delete_markers(dest, seen, plan.columns[0].name)
-        if markers.num_rows:
-            logger.info("intacct: %s: %d rows deleted at the source", obj.name, markers.num_rows)
-            yield markers
-    cursor = (next_cursor(saved.cursor, scan.result.newest, plan.server_start) if plan.save_cursor
-              else saved.cursor)
-    save(state, cursor, plan.column_names, saved.unqueryable + scan.result.dropped_fields)
-    logger.info("intacct: %s done: %d rows in %d pages%s", obj.name, scan.result.rows, scan.result.pages,
+    for page in job.pages:
+        batch = collector.add(page)
+        if batch is not None:
+            yield batch if hinted else _with_hints(batch, plan)
+            hinted = True
+            del batch
+    batch = collector.flush()
+    if batch is not None or not hinted:  # no rows at all: still create the table with its columns
+        batch = batch if batch is not None else arrow_schema(plan.columns, obj.primary_key).empty_table()
+        yield batch if hinted else _with_hints(batch, plan)
+    del batch
+    if plan.deletes != "none":
+        pipeline = _active_pipeline()
+        dest = destination_keys(pipeline, obj.name, plan.columns[0].name)
+        if dest is not None and len(dest):
+            if plan.deletes == "unseen":
+                seen = pa.concat_arrays(collector.seen_keys) if collector.seen_keys else pa.array([], pa.string())
+            else:
+                seen = source_keys(conn.client().query, obj.path, obj.primary_key, run.options.page_size,
+                                   conn.settings.include_private)
+            markers = delete_markers(dest, seen, plan.columns[0].name)
+            if markers.num_rows:
+                logger.info("intacct: %s: %d rows deleted at the source", obj.name, markers.num_rows)
+                yield markers
+    saved = job.saved
+    cursor = next_cursor(saved.cursor, collector.newest, plan.server_start) if plan.save_cursor else saved.cursor
+    save(dlt.current.resource_state(), cursor, plan.column_names, saved.unqueryable + scan.dropped_fields)
+    logger.info("intacct: %s done: %d rows in %d pages%s", obj.name, collector.rows, collector.pages,
                 f"; cursor {cursor}" if plan.cursor_field else "")
     release_heap()
 
