@@ -16,6 +16,21 @@ from intacct_dagster.sandbox import Sandbox
 from intacct_dagster_tests.e2e._pg import SYSTEM_DEPS_HINT, PostgresServer, find_pg_bindir
 
 
+def pytest_collection_modifyitems(config, items):
+    """Markers from where a test lives and what it uses, so lanes can be chosen with `-m` (see README)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        path = str(item.fspath)
+        if fixtures & {"sandbox", "sandbox_factory"}:
+            item.add_marker(pytest.mark.sandbox)
+        if fixtures & {"postgres_server", "postgres_dsn"}:
+            item.add_marker(pytest.mark.postgres)
+        if "test_web_ui" in path:
+            item.add_marker(pytest.mark.browser)
+        if "/e2e/" in path:
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture
 def sandbox():
     """A started sandbox with small data (600 journal-entry lines); stopped after the test."""
