@@ -2,8 +2,9 @@
 
 Builds the sandbox (default 1,000,000 lines), then pages through ``general-ledger/journal-entry-line`` with
 keyset pagination (``modified > T or (modified = T and key > K)``, ordered by modifiedDateTime, key; 4000 rows
-per page) over one ``requests.Session`` and parses every page with orjson -- the access pattern of the dlt
-source. Prints rows/s, pages, build time and peak RSS, to show the sandbox is not the pipeline's bottleneck.
+per page; null modifiedDateTime -- migrated records -- sorts first) over one ``requests.Session`` and parses
+every page with orjson -- the access pattern of the dlt source. Prints rows/s, pages, build time and peak RSS,
+to show the sandbox is not the pipeline's bottleneck.
 
 By default the server runs in its own process (``python -m intacct_dagster.sandbox``), as it does for the demo,
 so client and server do not share one GIL; ``--in-process`` runs it in a thread of this process instead
@@ -107,7 +108,10 @@ def main() -> None:
         t1 = time.perf_counter()
         while True:
             q = dict(body)
-            if last is not None:
+            if last is not None and last[0] is None:  # null modifiedDateTime sorts first (migrated records)
+                q["filters"] = [{"$eq": {MOD: None}}, {"$gt": {"key": last[1]}}, {"$ne": {MOD: None}}]
+                q["filterExpression"] = "(1 and 2) or 3"
+            elif last is not None:
                 q["filters"] = [{"$gt": {MOD: last[0]}}, {"$eq": {MOD: last[0]}}, {"$gt": {"key": last[1]}}]
                 q["filterExpression"] = "1 or (2 and 3)"
             resp = s.post(f"{base}/services/core/query", data=orjson.dumps(q))

@@ -14,8 +14,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lines", type=int, default=5000, help="journal-entry lines (other objects scale with it)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--token-lifetime", type=int, default=43_200, help="access token lifetime in seconds")
+    ap.add_argument("--company-id", default="SANDBOX", help="company id in usernames (ws_user@<company-id>)")
+    ap.add_argument("--key-collation", choices=("numeric", "text"), default="numeric")
+    ap.add_argument("--json-layout", choices=("compact", "pretty", "meta_first"), default="compact")
+    ap.add_argument("--extra-row-keys", action="store_true", help="query rows carry an unrequested key")
     args = ap.parse_args(argv)
-    sb = Sandbox(lines=args.lines, seed=args.seed, token_lifetime_s=args.token_lifetime, port=args.port)
+    sb = Sandbox(lines=args.lines, seed=args.seed, token_lifetime_s=args.token_lifetime, port=args.port,
+                 company_id=args.company_id, key_collation=args.key_collation, json_layout=args.json_layout,
+                 extra_row_keys=args.extra_row_keys)
     url = sb.start()
     print(f"Intacct sandbox: {url}  (built {args.lines} lines in {sb.build_seconds:.1f}s)")
     print(f"  token URL      {sb.token_url}")

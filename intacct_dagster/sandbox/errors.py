@@ -32,9 +32,24 @@ def rest_error(code: str, message: str, error_id: str, message_id: str, details:
     return {"ia::result": {"ia::error": err}, "ia::meta": {"totalCount": 1, "totalSuccess": 0, "totalError": 1}}
 
 
-def detail(message: str, target: str, error_id: str = "REST-1043", message_id: str = "IA.NOT_A_VALID_FIELD") -> dict:
+def detail(message: str, target: str, error_id: str = "REST-1043", message_id: str = "IA.NOT_A_VALID_FIELD",
+           placeholders: dict | None = None) -> dict:
+    if placeholders is None:
+        placeholders = {"FIELD": target} if target else {}
     return {"code": "invalidRequest", "message": message, "errorId": error_id, "target": target,
-            "additionalInfo": _info(message_id, {"FIELD": target} if target else {})}
+            "additionalInfo": _info(message_id, placeholders)}
+
+
+def query_errors(details: list[tuple]) -> dict:
+    """The 400 body for query-validation failures. Fields that cannot be used in a query (write-only, arrays,
+    owned lists) get the real API's REST-1106 shape: the first one's message on ``ia::error`` (as recorded from
+    the live API), one detail per offending field; everything else is REST-1064 with REST-1043 details."""
+    items = [detail(d[0], d[1], d[2], d[3], d[4] if len(d) > 4 else None) for d in details]
+    if details and all(d[2] == "REST-1106" for d in details):
+        first = details[0]
+        return rest_error("invalidRequest", first[0], "REST-1106", first[3], items,
+                          placeholders=first[4] if len(first) > 4 else None)
+    return invalid_request(items)
 
 
 def invalid_request(details: list[dict]) -> dict:

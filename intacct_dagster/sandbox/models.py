@@ -1,47 +1,26 @@
-"""The model service (``GET /services/core/model``), derived from ``object_defs``.
+"""The model service (``GET /services/core/model``), derived from ``object_defs`` (hence from Sage's schemas).
 
-Shape follows Sage's ``object-model`` example: ``fields`` (top-level scalars), ``groups`` (``audit``,
-``currency``, ``contacts`` ... each with its own ``fields``/``groups``/``refs``), ``refs`` (related objects with
-``apiObject`` and their ``fields`` key/id/name), ``lists`` (owned objects, e.g. journal-entry ``lines``).
+Shape follows the real models recorded from the live API (keboola/component-sage-intacct-extractor cassettes):
+``fields`` {name: {type, format?, enum?, default?, readOnly, writeOnly, required: false, nullable, mutable,
+deprecated?}}, ``groups`` (``audit`` with refs ``createdByUser``/``modifiedByUser``, ``currency`` with a nested
+``exchangeRate`` group ...), ``refs`` {name: {apiObject, fields{href, id, key, name?...}}}, ``lists`` (owned
+objects, ``{"lines": {"apiObject": "accounts-receivable/invoice-line"}}``, or ``[]`` when there are none). Keys
+are sorted, as in the recorded models.
 
-Dotted names: nesting is recursive, so a client derives every queryable flat name by walking the tree and
-joining with ``.`` -- ``fields.x`` -> ``x``; ``groups.g.fields.x`` -> ``g.x``; ``refs.r.fields.x`` -> ``r.x``;
-``groups.g.refs.r.fields.x`` -> ``g.r.x``. The transaction-line dimensions therefore appear as
-``groups.dimensions.refs.department`` -> ``dimensions.department.id`` etc. ``lists`` are not queryable from the
-owner (query the owned object instead).
+Dotted names: ``fields.x`` -> ``x``; ``groups.g.fields.x`` -> ``g.x``; ``refs.r.fields.x`` -> ``r.x``;
+``groups.g.refs.r.fields.x`` -> ``g.r.x``; ``refs.r.groups.g.fields.x`` -> ``r.g.x``. Fields with
+``writeOnly: true`` or ``type: array`` and the ``lists`` are not queryable (the query service answers REST-1106).
 """
 
 from __future__ import annotations
 
-from .object_defs import OBJECTS, OBJECTS_BY_PATH, Field
+import copy
+import threading
 
-_TYPES = {
-    "key": {"type": "string"},
-    "string": {"type": "string"},
-    "enum": {"type": "string"},
-    "money": {"type": "string", "format": "decimal-precision-2"},
-    "date": {"type": "string", "format": "date"},
-    "datetime": {"type": "string", "format": "date-time"},
-    "integer": {"type": "integer"},
-    "number": {"type": "number"},
-    "boolean": {"type": "boolean"},
-}
+from .object_defs import OBJECTS, OBJECTS_BY_PATH, Field, ObjectDef
 
-
-def _field_model(f: Field) -> dict:
-    m = dict(_TYPES[f.kind])
-    if f.enum:
-        m["enum"] = list(f.enum)
-    m.update(readOnly=f.read_only, writeOnly=False, required=False, nullable=f.nullable, mutable=f.mutable)
-    return m
-
-
-def _ref_fields(subs) -> dict:
-    out = {}
-    for s in subs:
-        out[s] = {"type": "string", "readOnly": s == "name", "writeOnly": False, "required": False,
-                  "nullable": True, "mutable": s != "name"}
-    return out
+_cache: dict[tuple[int, int], tuple[ObjectDef, dict]] = {}
+_lock = threading.Lock()
 
 
 def _node() -> dict:
@@ -56,33 +35,55 @@ def _place(root: dict, dotted: str, leaf_kind: str, value: dict) -> None:
     node[leaf_kind][parts[-1]] = value
 
 
-def _prune(node: dict) -> dict:
-    for g in node.get("groups", {}).values():
-        _prune(g)
-    for k in ("groups", "refs", "fields"):
-        if k in node and not node[k] and node is not None:
-            node.pop(k)
-    return node
+def _tidy(node: dict, top: bool = False) -> dict:
+    out = {}
+    for k in ("fields", "groups", "refs"):
+        v = node.get(k) or {}
+        if k == "groups":
+            v = {g: _tidy(sub) for g, sub in v.items()}
+        if v or top:
+            out[k] = dict(sorted(v.items()))
+    return out
 
 
-def object_model(path: str) -> dict:
-    odef = OBJECTS_BY_PATH[path]
+def _ref_model(subs: tuple[Field, ...]) -> dict:
+    node = _node()
+    for s in subs:
+        _place(node, s.name, "fields", dict(s.model))
+    return _tidy(node)
+
+
+def object_model(obj: str | ObjectDef) -> dict:
+    """The model of an object (a path: the shared definition; an ObjectDef: e.g. a sandbox's own copy, which may
+    carry custom fields added at runtime)."""
+    odef = OBJECTS_BY_PATH[obj] if isinstance(obj, str) else obj
+    path = odef.path
+    ck = (id(odef), len(odef.fields))
+    with _lock:
+        hit = _cache.get(ck)
+    if hit is not None and hit[0] is odef:
+        return copy.deepcopy(hit[1])
     root = _node()
     for f in odef.all_fields:
-        _place(root, f.name, "fields", _field_model(f))
+        _place(root, f.name, "fields", dict(f.model))
     for r in odef.all_refs:
-        _place(root, r.name, "refs", {"apiObject": r.target, "fields": _ref_fields(r.fields)})
-    for g in root["groups"].values():
-        _prune(g)
-    root["lists"] = {name: {"apiObject": child} for name, child in odef.lists.items()}
-    root.update(
+        parts = r.name.split(".")
+        node = root
+        for p in parts[:-1]:
+            node = node["groups"].setdefault(p, _node())
+        node["refs"][parts[-1]] = {"apiObject": r.target, **_ref_model(r.subs)}
+    out = _tidy(root, top=True)
+    out["lists"] = {x.name: {"apiObject": x.target} for x in sorted(odef.lists, key=lambda x: x.name)} or []
+    out.update(
         httpMethods=odef.http_methods,
         idempotenceSupported=True,
         apiObject=f"objects/{path}",
         type="ownedObject" if odef.owner_ref else "rootObject",
         href=f"/services/core/model?version=v1&name=objects/{path}",
     )
-    return root
+    with _lock:
+        _cache[ck] = (odef, out)
+    return copy.deepcopy(out)
 
 
 def resource_list() -> list[dict]:
@@ -91,11 +92,23 @@ def resource_list() -> list[dict]:
             for o in OBJECTS if not o.hidden]
 
 
-def flat_names(model: dict, prefix: str = "") -> list[str]:
-    """Every queryable dotted name in a model (the derivation rule documented above)."""
-    out = [prefix + n for n in model.get("fields", {})]
+def _queryable(attrs: dict) -> bool:
+    return not attrs.get("writeOnly") and attrs.get("type") != "array"
+
+
+def flat_names(model: dict, prefix: str = "", queryable_only: bool = True) -> list[str]:
+    """Every dotted name in a model (the derivation rule documented above); by default only queryable ones."""
+    out = [prefix + n for n, a in model.get("fields", {}).items() if not queryable_only or _queryable(a)]
     for g, sub in model.get("groups", {}).items():
-        out += flat_names(sub, f"{prefix}{g}.")
+        out += flat_names(sub, f"{prefix}{g}.", queryable_only)
     for r, sub in model.get("refs", {}).items():
-        out += [f"{prefix}{r}.{n}" for n in sub.get("fields", {})]
+        out += flat_names(sub, f"{prefix}{r}.", queryable_only)
+    return out
+
+
+def non_queryable(obj: str | ObjectDef) -> set[str]:
+    """Names the model lists that the query service refuses (write-only and array fields, owned lists)."""
+    odef = OBJECTS_BY_PATH[obj] if isinstance(obj, str) else obj
+    out = {f.name for f in odef.all_fields if not f.queryable}
+    out |= {x.name for x in odef.lists}
     return out

@@ -1,41 +1,76 @@
-"""Declarative definitions of the objects the sandbox serves (field names and types as Sage names them).
+"""The objects the sandbox serves, each derived from Sage's published schema (``sage_schema``).
 
-Everything else (storage, query validation, the model service, full-record nesting) is derived from these
-definitions so that the three views of an object can never disagree.
+An object names its Sage schema and the curated list of flat dotted fields, references and owned lists it serves
+(a real company's model is a subset of the schema). Every attribute -- type, format, enum, default, nullable,
+readOnly, writeOnly, deprecated -- and every reference's sub-fields and target (from the schema's ``href``
+example) are read from the schema; nothing is typed by hand. Declaring a name the schema does not have raises
+``SchemaError`` at import.
 
-Naming: a field's ``name`` is its flat dotted query name (``audit.modifiedDateTime``,
-``currency.exchangeRate``, ``contacts.default.email1``). A reference is declared once by its dotted name
-(``vendor``, ``dimensions.department``) and yields the query fields ``<ref>.key``, ``<ref>.id`` and (when the
-target has names) ``<ref>.name``.
+Objects without a vendored schema yet (``MANUAL``) are declared by hand in the same terms; their audit group is
+still derived from Sage's shared ``audit.s1`` schema. Custom fields (``nsp::*``) and the custom object
+``platform-apps/nsp::project_budget`` have no published schema (custom definitions never do).
+
+Storage kinds (``Field.kind``): ``key`` (digit string), ``string``, ``enum``, ``money`` (decimal string),
+``number`` (JSON number), ``integer``, ``date``, ``datetime``, ``boolean``, ``array`` (JSON array, never queryable).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
-# Field kinds (storage + comparison semantics). API rendering:
-#   key      digit string, compares as an integer          money     "123.45", compares as a decimal
-#   string   str                                           date      "YYYY-MM-DD"
-#   enum     str from a fixed list                         datetime  "YYYY-MM-DDTHH:MM:SSZ", compares as instant
-#   integer  JSON int      number  JSON float              boolean   JSON bool
-KINDS = ("key", "string", "enum", "money", "date", "datetime", "integer", "number", "boolean")
+from .sage_schema import ObjectSchema, Prop, SchemaError, has_schema, object_schema, ref_schema
+
+# decimal strings (served with 2 decimals; -10 allows up to 10)
+MONEY_FORMATS = ("decimal-precision-2", "percent-precision-2", "decimal-precision-10")
+REF_SUBS = ("key", "id", "name", "href")
+_HREF = re.compile(r"^/objects/([^/]+/[^/]+)/[^/]+$")
 
 
 @dataclass(frozen=True)
 class Field:
-    name: str
-    kind: str = "string"
-    enum: tuple[str, ...] = ()
-    read_only: bool = False
-    nullable: bool = True
-    mutable: bool = True
+    name: str  # flat dotted query name
+    kind: str
+    model: dict  # the model-service attributes of this field
+    default: object = None  # storage default (the schema's default)
+    custom: bool = False
+
+    @property
+    def enum(self) -> tuple:
+        return tuple(v for v in self.model.get("enum", ()) if v is not None)
+
+    @property
+    def nullable(self) -> bool:
+        return bool(self.model.get("nullable"))
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.model.get("readOnly"))
+
+    @property
+    def write_only(self) -> bool:
+        return bool(self.model.get("writeOnly"))
+
+    @property
+    def queryable(self) -> bool:
+        return not self.write_only and self.kind != "array"
 
 
 @dataclass(frozen=True)
 class Ref:
-    name: str
-    target: str
-    fields: tuple[str, ...] = ("key", "id", "name")
+    name: str  # dotted (``vendor``, ``dimensions.department``, ``audit.createdByUser``)
+    target: str  # apiObject path of the referenced object
+    subs: tuple[Field, ...]  # served sub-fields, names relative to the ref (``key``, ``mailingAddress.city``)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.subs)
+
+
+@dataclass(frozen=True)
+class ListDef:
+    name: str  # ``lines``, ``details``, ``taxEntries``
+    target: str  # owned object's path
 
 
 @dataclass
@@ -43,234 +78,422 @@ class ObjectDef:
     path: str
     fields: list[Field]
     refs: list[Ref] = field(default_factory=list)
+    lists: list[ListDef] = field(default_factory=list)
+    schema: str | None = None  # schema path (== path) when derived from Sage's schema
     has_audit: bool = True
-    has_entity: bool = True
-    id_is_key: bool = False  # journal entries, lines and custom objects: id == key
-    owner_ref: str | None = None  # owned objects (lines): the ref to the owner
-    lists: dict[str, str] = field(default_factory=dict)  # list name -> owned object path
-    mutate_field: str = "description"  # string field changed by Sandbox.modify()
-    hidden: bool = False  # reference-only tables (vendor types, journals): not served as objects
+    has_entity: bool = True  # entity scoping (X-IA-API-Param-Entity); the ``entity`` ref is served only if declared
+    id_is_key: bool = False  # documents, lines, details, custom objects: id == key
+    owner_ref: str | None = None  # owned objects (lines, details): the ref to the owner
+    mutate_field: str | None = "description"  # text field changed by Sandbox.modify() (None: only touch)
+    hidden: bool = False  # reference-only tables (vendor types, journals, users ...): not served as objects
     http_methods: str = "OPTIONS,GET,POST,PATCH,DELETE"
+    aliases: dict[str, str] = field(default_factory=dict)  # field -> "<ref>.<sub>" it mirrors
 
     @property
     def all_fields(self) -> list[Field]:
-        """Scalar fields including the audit group (refs not included)."""
-        out = list(self.fields)
-        if self.has_audit:
-            out += AUDIT_FIELDS
-        return out
+        return self.fields
 
     @property
     def all_refs(self) -> list[Ref]:
-        out = list(self.refs)
-        if self.has_entity:
-            out.append(Ref("entity", "company-config/entity"))
-        return out
+        return self.refs
+
+    def field(self, name: str) -> Field | None:
+        return self._by_name().get(name)
+
+    def ref(self, name: str) -> Ref | None:
+        for r in self.refs:
+            if r.name == name:
+                return r
+        return None
+
+    def _by_name(self) -> dict[str, Field]:
+        cache = self.__dict__.get("_fcache")
+        if cache is None or len(cache) != len(self.fields):
+            cache = self.__dict__["_fcache"] = {f.name: f for f in self.fields}
+        return cache
+
+    @property
+    def list_names(self) -> dict[str, str]:
+        return {x.name: x.target for x in self.lists}
+
+    def queryable_names(self) -> list[str]:
+        """Every flat name the query service accepts in ``fields``, in model order."""
+        from .models import flat_names, object_model
+
+        return flat_names(object_model(self))
+
+    def add_custom_field(self, f: Field) -> None:
+        if self.field(f.name) is not None:
+            raise ValueError(f"{self.path} already has a field {f.name!r}")
+        self.fields.append(f)
+
+    def copy(self) -> ObjectDef:
+        """An independent copy (own field list), so one sandbox's custom fields stay its own."""
+        return replace(self, fields=list(self.fields), refs=list(self.refs), lists=list(self.lists),
+                       aliases=dict(self.aliases))
 
 
-AUDIT_FIELDS = [
-    Field("audit.createdDateTime", "datetime", read_only=True, mutable=False),
-    Field("audit.modifiedDateTime", "datetime", read_only=True, mutable=False),
-    Field("audit.createdBy", "string", read_only=True, mutable=False),
-    Field("audit.modifiedBy", "string", read_only=True, mutable=False),
-]
-
-STATUS = Field("status", "enum", enum=("active", "inactive"))
-KEY = Field("key", "key", read_only=True, mutable=False)
-ID = Field("id", "string", nullable=False, mutable=False)
-NAME = Field("name", "string", nullable=False)
-
-
-def _dims(*names: str) -> list[Ref]:
-    targets = {
-        "department": "company-config/department",
-        "location": "company-config/location",
-        "class": "company-config/class",
-        "project": "projects/project",
-        "vendor": "accounts-payable/vendor",
-        "customer": "accounts-receivable/customer",
-        "employee": "company-config/employee",
-        "item": "inventory-control/item",
-    }
-    return [Ref(f"dimensions.{n}", targets[n]) for n in names]
+# ------------------------------------------------------------------------------------------------ derivation
+def _kind(p: Prop, name: str) -> str:
+    s = p.schema
+    if p.is_array:
+        return "array"
+    t = s.get("type")
+    if t == "string" or (t is None and "enum" in s):
+        if name == "key":
+            return "key"
+        fmt = s.get("format")
+        if fmt == "date":
+            return "date"
+        if fmt == "date-time":
+            return "datetime"
+        if fmt in MONEY_FORMATS:
+            return "money"
+        return "enum" if s.get("enum") else "string"
+    if t in ("integer", "number", "boolean"):
+        return t
+    raise SchemaError(f"{name!r}: schema type {t!r} cannot be served as a field (declare it as a ref or list)")
 
 
-CURRENCY = [
-    Field("currency.baseCurrency", "string"),
-    Field("currency.txnCurrency", "string"),
-    Field("currency.exchangeRate", "number"),
-]
+def _model(p: Prop, kind: str) -> dict:
+    s = p.schema
+    m: dict = {}
+    if "default" in s:
+        m["default"] = s["default"]
+    if s.get("deprecated"):
+        m["deprecated"] = True
+    if "enum" in s:
+        m["enum"] = list(s["enum"])
+    if s.get("format"):
+        m["format"] = s["format"]
+    m["type"] = s.get("type", "string")
+    if kind == "array":
+        items = s.get("items") or {}
+        m["items"] = {"type": items["type"]} if "type" in items else {}
+    m.update(readOnly=p.read_only, writeOnly=p.write_only, required=False, nullable=p.nullable,
+             mutable=not p.read_only)
+    return m
 
-OBJECTS: list[ObjectDef] = [
-    # --- hidden reference tables (targets of refs only) ---
-    ObjectDef("accounts-payable/vendor-type", [KEY, ID, NAME], hidden=True, has_entity=False, mutate_field="name"),
-    ObjectDef("accounts-receivable/customer-type", [KEY, ID, NAME], hidden=True, has_entity=False, mutate_field="name"),
-    ObjectDef("general-ledger/journal", [KEY, ID, NAME], hidden=True, has_entity=False, mutate_field="name"),
-    # --- company config ---
-    ObjectDef(
-        "company-config/entity",
-        [KEY, ID, NAME, STATUS, Field("operatingCountry"), Field("baseCurrency"), Field("description")],
-        has_entity=False,
-    ),
-    ObjectDef(
-        "company-config/department",
-        [KEY, ID, NAME, STATUS, Field("reportTitle"), Field("description")],
-        refs=[Ref("parent", "company-config/department")],
-    ),
-    ObjectDef(
-        "company-config/location",
-        [KEY, ID, NAME, STATUS, Field("description"), Field("contacts.primary.mailingAddress.city"),
-         Field("contacts.primary.mailingAddress.country")],
-    ),
-    ObjectDef("company-config/class", [KEY, ID, NAME, STATUS, Field("description")]),
-    ObjectDef(
-        "company-config/employee",
-        [KEY, ID, NAME, STATUS, Field("startDate", "date"), Field("jobTitle"), Field("description"),
-         Field("isPlaceholderResource", "boolean")],
-        refs=[Ref("department", "company-config/department"), Ref("location", "company-config/location")],
-    ),
-    ObjectDef(
-        "projects/project",
-        [KEY, ID, NAME, STATUS, Field("startDate", "date"), Field("endDate", "date"),
-         Field("budgetedBillingAmount", "money"), Field("description"),
-         Field("projectStatus", "enum", enum=("notStarted", "inProgress", "onHold", "completed"))],
-        refs=[Ref("customer", "accounts-receivable/customer"), Ref("department", "company-config/department"),
-              Ref("location", "company-config/location")],
-    ),
-    ObjectDef(
-        "inventory-control/item",
-        [KEY, ID, NAME, STATUS, Field("itemType", "enum", enum=("inventory", "nonInventory", "service")),
-         Field("standardCost", "money"), Field("basePrice", "money"), Field("unitOfMeasure"),
-         Field("description"), Field("isTaxable", "boolean")],
-    ),
-    # --- general ledger ---
-    ObjectDef(
-        "general-ledger/account",
-        [KEY, ID, NAME, STATUS, Field("accountType", "enum", enum=("balanceSheet", "incomeStatement")),
-         Field("normalBalance", "enum", enum=("debit", "credit")),
-         Field("closingType", "enum", enum=("nonClosingAccount", "closingAccount")),
-         Field("isTaxable", "boolean"), Field("description")],
-    ),
-    ObjectDef(
-        "general-ledger/journal-entry",
-        [KEY, ID, Field("txnNumber", "integer"), Field("postingDate", "date"), Field("description"),
-         Field("referenceNumber"),
-         Field("state", "enum", enum=("draft", "submitted", "approved", "posted", "reversed")),
-         Field("moduleName")],
-        refs=[Ref("journal", "general-ledger/journal")],
-        id_is_key=True,
-        lists={"lines": "general-ledger/journal-entry-line"},
-    ),
-    ObjectDef(
-        "general-ledger/journal-entry-line",
-        [KEY, ID, Field("lineNumber", "integer"), Field("txnType", "enum", enum=("debit", "credit")),
-         Field("txnAmount", "money"), Field("baseAmount", "money"), Field("entryDate", "date"),
-         Field("description"), Field("documentId"),
-         Field("state", "enum", enum=("draft", "submitted", "approved", "posted", "reversed")),
-         Field("isBillable", "boolean"), *CURRENCY,
-         Field("nsp::COST_CENTER_CODE"), Field("nsp::APPROVED_ON", "date")],
-        refs=[Ref("journalEntry", "general-ledger/journal-entry", ("key", "id")),
-              Ref("glAccount", "general-ledger/account"),
-              *_dims("department", "location", "class", "project", "vendor", "customer", "employee", "item")],
-        id_is_key=True,
-        owner_ref="journalEntry",
-        http_methods="OPTIONS,GET,DELETE",
-    ),
-    # --- accounts payable ---
-    ObjectDef(
-        "accounts-payable/term",
-        [KEY, ID, NAME, STATUS, Field("description"), Field("dueDays", "integer"),
-         Field("discountDays", "integer"), Field("discountPercent", "number")],
-        has_audit=False,
-        has_entity=False,
-    ),
-    ObjectDef(
-        "accounts-payable/vendor",
-        [KEY, ID, NAME, STATUS, Field("taxId"), Field("creditLimit", "money"), Field("totalDue", "money"),
-         Field("isOnHold", "boolean"), Field("isOneTimeUse", "boolean"),
-         Field("billingType", "enum", enum=("openItem", "balanceForward")),
-         Field("contacts.default.email1"), Field("contacts.default.phone1"),
-         Field("contacts.default.mailingAddress.city"), Field("contacts.default.mailingAddress.country"),
-         Field("notes"), Field("nsp::REBATE_PCT", "number"), Field("nsp::APPROVED_ON", "date")],
-        refs=[Ref("vendorType", "accounts-payable/vendor-type", ("key", "id")),
-              Ref("paymentTerm", "accounts-payable/term", ("key", "id"))],
-        mutate_field="notes",
-    ),
-    ObjectDef(
-        "accounts-payable/bill",
-        [KEY, ID, Field("billNumber"), Field("createdDate", "date"), Field("postingDate", "date"),
-         Field("dueDate", "date"), Field("totalTxnAmount", "money"), Field("totalBaseAmount", "money"),
-         Field("totalTxnAmountDue", "money"),
-         Field("state", "enum", enum=("draft", "submitted", "posted", "partiallyPaid", "paid")),
-         Field("description"), *CURRENCY[:2]],
-        refs=[Ref("vendor", "accounts-payable/vendor"), Ref("term", "accounts-payable/term", ("key", "id"))],
-        lists={"lines": "accounts-payable/bill-line"},
-    ),
-    ObjectDef(
-        "accounts-payable/bill-line",
-        [KEY, ID, Field("lineNumber", "integer"), Field("txnAmount", "money"), Field("baseAmount", "money"),
-         Field("description")],
-        refs=[Ref("bill", "accounts-payable/bill", ("key", "id")), Ref("glAccount", "general-ledger/account"),
-              *_dims("department", "location", "class", "project", "item")],
-        owner_ref="bill",
-    ),
-    ObjectDef(
-        "accounts-payable/payment",
-        [KEY, ID, Field("paymentDate", "date"), Field("documentNumber"),
-         Field("paymentMethod", "enum", enum=("printedCheck", "ach", "creditCard", "cash")),
-         Field("txnAmount", "money"), Field("baseAmount", "money"),
-         Field("state", "enum", enum=("draft", "submitted", "approved", "complete", "voided")),
-         Field("description"), *CURRENCY[:2]],
-        refs=[Ref("vendor", "accounts-payable/vendor"), Ref("bill", "accounts-payable/bill", ("key", "id"))],
-    ),
-    # --- accounts receivable ---
-    ObjectDef(
-        "accounts-receivable/customer",
-        [KEY, ID, NAME, STATUS, Field("creditLimit", "money"), Field("totalDue", "money"),
-         Field("isOnHold", "boolean"), Field("contacts.default.email1"), Field("contacts.default.phone1"),
-         Field("contacts.default.mailingAddress.city"), Field("contacts.default.mailingAddress.country"),
-         Field("notes"), Field("nsp::CUSTOMER_SEGMENT"), Field("nsp::APPROVED_ON", "date")],
-        refs=[Ref("customerType", "accounts-receivable/customer-type", ("key", "id")),
-              Ref("term", "accounts-payable/term", ("key", "id"))],
-        mutate_field="notes",
-    ),
-    ObjectDef(
-        "accounts-receivable/invoice",
-        [KEY, ID, Field("invoiceNumber"), Field("invoiceDate", "date"), Field("dueDate", "date"),
-         Field("totalTxnAmount", "money"), Field("totalBaseAmount", "money"), Field("totalTxnAmountDue", "money"),
-         Field("state", "enum", enum=("draft", "submitted", "posted", "partiallyPaid", "paid")),
-         Field("description"), *CURRENCY[:2]],
-        refs=[Ref("customer", "accounts-receivable/customer"), Ref("term", "accounts-payable/term", ("key", "id")),
-              Ref("project", "projects/project")],
-        lists={"lines": "accounts-receivable/invoice-line"},
-    ),
-    ObjectDef(
-        "accounts-receivable/invoice-line",
-        [KEY, ID, Field("lineNumber", "integer"), Field("txnAmount", "money"), Field("baseAmount", "money"),
-         Field("description")],
-        refs=[Ref("invoice", "accounts-receivable/invoice", ("key", "id")), Ref("glAccount", "general-ledger/account"),
-              *_dims("department", "location", "project", "customer", "item")],
-        owner_ref="invoice",
-    ),
-    ObjectDef(
-        "accounts-receivable/payment",
-        [KEY, ID, Field("receiptDate", "date"), Field("documentNumber"),
-         Field("paymentMethod", "enum", enum=("printedCheck", "ach", "creditCard", "cash")),
-         Field("txnAmount", "money"), Field("baseAmount", "money"),
-         Field("state", "enum", enum=("draft", "submitted", "approved", "complete", "voided")),
-         Field("description"), *CURRENCY[:2]],
-        refs=[Ref("customer", "accounts-receivable/customer"),
-              Ref("invoice", "accounts-receivable/invoice", ("key", "id"))],
-    ),
-    # --- custom object ---
-    ObjectDef(
-        "platform-apps/nsp::project_budget",
-        [KEY, ID, NAME, Field("fiscalYear", "integer"), Field("budgetAmount", "money"),
-         Field("approved", "boolean"), Field("description")],
-        refs=[Ref("project", "projects/project")],
-        id_is_key=True,
-    ),
-]
 
+def field_from_schema(sch: ObjectSchema, name: str, rel: str | None = None) -> Field:
+    p = sch.get(name)
+    if p.is_object:
+        raise SchemaError(f"{sch.path}: {name!r} is an object in Sage's schema; declare it as a ref")
+    kind = _kind(p, rel or name)
+    default = p.schema.get("default")
+    if kind in ("array", "money", "number") or default is None:
+        default = None
+    return Field(rel or name, kind, _model(p, kind), default)
+
+
+def _ref_target(sch: ObjectSchema, name: str, override: str | None) -> str:
+    ex = None
+    if f"{name}.href" in sch:
+        m = _HREF.match(str(sch.get(f"{name}.href").schema.get("example", "")))
+        ex = m.group(1) if m else None
+    if override and ex and override != ex:
+        raise SchemaError(f"{sch.path}: ref {name} declared -> {override} but Sage's href example says {ex}")
+    target = override or ex
+    if not target:
+        raise SchemaError(f"{sch.path}: ref {name} has no href example; declare its target")
+    return target
+
+
+def ref_from_schema(sch: ObjectSchema, name: str, target: str | None = None, extra: tuple[str, ...] = ()) -> Ref:
+    node = sch.get(name)
+    if not node.is_object:
+        raise SchemaError(f"{sch.path}: {name!r} is not an object in Sage's schema, it cannot be a ref")
+    kids = sch.children(name)
+    if "key" not in kids and "id" not in kids:
+        raise SchemaError(f"{sch.path}: {name!r} has neither key nor id: it is a group, not a ref")
+    subs = [field_from_schema(sch, f"{name}.{s}", s) for s in REF_SUBS if s in kids]
+    subs += [field_from_schema(sch, f"{name}.{s}", s) for s in extra]
+    return Ref(name, _ref_target(sch, name, target), tuple(subs))
+
+
+def _audit(sch: ObjectSchema) -> tuple[list[Field], list[Ref], dict[str, str]]:
+    kids = sch.children("audit")
+    fields = [field_from_schema(sch, f"audit.{k}") for k in kids
+              if not sch.get(f"audit.{k}").is_object]
+    refs = [ref_from_schema(sch, f"audit.{k}") for k in kids if sch.get(f"audit.{k}").is_object]
+    aliases = {f"audit.{k}": f"audit.{k}User.id" for k in ("createdBy", "modifiedBy")
+               if f"audit.{k}" in sch and f"audit.{k}User" in sch}
+    return fields, refs, aliases
+
+
+def from_schema(path: str, fields: str, refs: str = "", lists: str = "", targets: dict | None = None,
+                ref_extra: dict | None = None, custom: dict | None = None, **kw) -> ObjectDef:
+    """An ObjectDef whose every attribute is read from Sage's schema of ``path``.
+
+    ``fields``/``refs``/``lists``: whitespace-separated flat names (``audit`` expands to the schema's whole audit
+    group). ``targets``: ref -> apiObject where the schema has no href example. ``ref_extra``: ref -> extra
+    sub-fields served besides key/id/name/href. ``custom``: ``nsp::`` custom fields (name -> kind)."""
+    sch = object_schema(path)
+    out_fields: list[Field] = []
+    out_refs: list[Ref] = []
+    aliases: dict[str, str] = {}
+    for name in fields.split():
+        if name == "audit":
+            af, ar, al = _audit(sch)
+            out_fields += af
+            out_refs += ar
+            aliases.update(al)
+        else:
+            out_fields.append(field_from_schema(sch, name))
+    for name in refs.split():
+        out_refs.append(ref_from_schema(sch, name, (targets or {}).get(name), tuple((ref_extra or {}).get(name, ()))))
+    out_lists = []
+    for name in lists.split():
+        p = sch.get(name)
+        if not p.is_array:
+            raise SchemaError(f"{path}: {name!r} is not an array in Sage's schema")
+        out_lists.append(ListDef(name, p.item_object or name))
+    for name, kind in (custom or {}).items():
+        out_fields.append(custom_field(name, kind))
+    has_audit = "audit" in fields.split()
+    return ObjectDef(path, out_fields, out_refs, out_lists, schema=path, has_audit=has_audit, aliases=aliases, **kw)
+
+
+_CUSTOM_MODEL = {"string": {"type": "string"}, "date": {"type": "string", "format": "date"},
+                 "number": {"type": "number"}, "integer": {"type": "integer"}, "boolean": {"type": "boolean"},
+                 "money": {"type": "string", "format": "decimal-precision-2"},
+                 "datetime": {"type": "string", "format": "date-time"}}
+
+
+def custom_field(name: str, kind: str) -> Field:
+    """A custom field (``nsp::NAME``): an admin's addition to the model, so not in Sage's schema."""
+    if not name.startswith("nsp::") or len(name) <= 5 or "." in name:
+        raise ValueError(f"custom field names look like 'nsp::NAME', got {name!r}")
+    if kind not in _CUSTOM_MODEL:
+        raise ValueError(f"custom field kind must be one of {sorted(_CUSTOM_MODEL)}, got {kind!r}")
+    m = dict(_CUSTOM_MODEL[kind], readOnly=False, writeOnly=False, required=False, nullable=True, mutable=True)
+    return Field(name, kind, m, None, custom=True)
+
+
+# ------------------------------------------------------------------------------------------------ manual objects
+def _m(name: str, kind: str = "string", nullable: bool = True, read_only: bool = False, enum: tuple = ()) -> Field:
+    t = {"key": {"type": "string"}, "enum": {"type": "string"}, **_CUSTOM_MODEL}[kind]
+    m = dict(t)
+    if enum:
+        m["enum"] = list(enum)
+    m.update(readOnly=read_only, writeOnly=False, required=False, nullable=nullable, mutable=not read_only)
+    return Field(name, kind, m)
+
+
+def _mref(name: str, target: str, subs: tuple[str, ...] = ("key", "id", "name", "href")) -> Ref:
+    return Ref(name, target, tuple(_m(s, "key" if s == "key" else "string", read_only=s in ("name", "href"))
+                                    for s in subs))
+
+
+def _shared_audit() -> tuple[list[Field], list[Ref], dict[str, str]]:
+    """The audit group from Sage's shared ``audit.s1`` schema (for objects whose own schema is not vendored)."""
+    s = ref_schema("audit.s1")
+    fields, refs = [], []
+    for k, sub in s["properties"].items():
+        p = Prop(f"audit.{k}", dict(sub, **({"nullable": True} if k.endswith("DateTime") else {})), True, False)
+        if p.is_object:
+            subs = tuple(Field(x, "key" if x == "key" else "string",
+                               _model(Prop(x, dict(v, nullable=True), True, False), "string"))
+                         for x, v in sub["properties"].items())
+            refs.append(Ref(f"audit.{k}", "company-config/user", subs))
+        else:
+            fields.append(Field(f"audit.{k}", _kind(p, k), _model(p, _kind(p, k))))
+    return fields, refs, {"audit.createdBy": "audit.createdByUser.id", "audit.modifiedBy": "audit.modifiedByUser.id"}
+
+
+def manual(path: str, fields: list[Field], refs: list[Ref] | None = None, audit: bool = True, **kw) -> ObjectDef:
+    fs, rs, al = list(fields), list(refs or []), {}
+    if audit:
+        af, ar, al = _shared_audit()
+        fs += af
+        rs += ar
+    return ObjectDef(path, fs, rs, has_audit=audit, aliases=al, **kw)
+
+
+KEY = _m("key", "key", read_only=True)
+ID = _m("id", nullable=False)
+NAME = _m("name", nullable=False)
+HREF = _m("href", read_only=True)
+STATUS = _m("status", "enum", nullable=False, enum=("active", "inactive"))
+
+
+def _hidden(path: str, *extra: Field) -> ObjectDef:
+    return manual(path, [KEY, ID, NAME, *extra], audit=False, hidden=True, has_entity=False, mutate_field="name")
+
+
+# ------------------------------------------------------------------------------------------------ the objects
+DIMS = ("dimensions.department dimensions.location dimensions.class dimensions.project dimensions.vendor "
+        "dimensions.customer dimensions.employee dimensions.item")
+# dimension-ref has no href examples: its targets are the standard dimension objects
+DIM_TARGETS = {"dimensions.department": "company-config/department", "dimensions.location": "company-config/location",
+               "dimensions.class": "company-config/class", "dimensions.project": "projects/project",
+               "dimensions.vendor": "accounts-payable/vendor", "dimensions.customer": "accounts-receivable/customer",
+               "dimensions.employee": "company-config/employee", "dimensions.item": "inventory-control/item",
+               "entity": "company-config/entity"}
+CONTACT_EXTRA = ("email1", "phone1", "mailingAddress.city", "mailingAddress.country")
+
+
+def _schema_objects() -> list[ObjectDef]:
+    T = DIM_TARGETS
+    return [
+        from_schema("company-config/entity",
+                    "key id name href status startDate taxId isRoot accountingType firstFiscalMonth firstTaxMonth "
+                    "weekStart operatingCountry businessDays weekendDays audit",
+                    refs="baseCurrency", has_entity=False, mutate_field="name"),
+        from_schema("company-config/department",
+                    "key id name href status reportTitle audit", refs="parent supervisor",
+                    has_entity=False, mutate_field="reportTitle"),
+        from_schema("company-config/location",
+                    "key id name href status startDate reportTitle printAs locationType baseCurrency audit",
+                    refs="parent entity contacts.primary", targets=T,
+                    ref_extra={"contacts.primary": CONTACT_EXTRA}, mutate_field="printAs"),
+        from_schema("company-config/class", "key id name href description status audit", refs="parent entity",
+                    targets=T),
+        from_schema("company-config/employee",
+                    "key id name href status startDate endDate jobTitle isPlaceholderResource gender "
+                    "preferredPaymentMethod defaultCurrency audit",
+                    refs="department location class manager entity", targets=T, mutate_field="jobTitle"),
+        from_schema("general-ledger/account",
+                    "key id name href accountType normalBalance closingType alternativeGLAccount "
+                    "disallowDirectPosting category isTaxable taxCode mrcCode status "
+                    "requireDimensions.department requireDimensions.location requireDimensions.class "
+                    "requireDimensions.project requireDimensions.vendor requireDimensions.customer "
+                    "requireDimensions.employee requireDimensions.item requireDimensions.warehouse "
+                    "requireDimensions.contract requireDimensions.task requireDimensions.costType "
+                    "requireDimensions.asset requireDimensions.affiliateEntity requireDimensions.loanAccount "
+                    "requireDimensions.isWorkOrderRequired audit",
+                    refs="closeToGLAccount entity", targets=T, mutate_field="category"),
+        from_schema("general-ledger/journal-entry",
+                    "key id href txnNumber description postingDate automaticReversalDate moduleName "
+                    "referenceNumber state txnSource audit",
+                    refs="glJournal entity", lists="lines", targets=T, id_is_key=True),
+        from_schema("general-ledger/journal-entry-line",
+                    "key id href lineNumber txnType txnAmount baseAmount entryDate description isBillable isBilled "
+                    "state currency.baseCurrency currency.txnCurrency currency.exchangeRate "
+                    "currency.exchangeRateDate currency.exchangeRateTypeId audit",
+                    refs=f"journalEntry glAccount {DIMS}", lists="taxEntries", targets=T, id_is_key=True,
+                    owner_ref="journalEntry", http_methods="OPTIONS,GET,DELETE",
+                    custom={"nsp::COST_CENTER_CODE": "string", "nsp::APPROVED_ON": "date"}),
+        from_schema("accounts-payable/term",
+                    "key id href status description due.days due.from discount.days discount.amount "
+                    "discount.from discount.unit discount.graceDays discount.calculateOn penalty.cycle "
+                    "penalty.amount penalty.unit penalty.graceDays audit", has_entity=False),
+        from_schema("accounts-payable/vendor",
+                    "key id name href status taxId creditLimit totalDue isOnHold isOneTimeUse billingType "
+                    "paymentPriority preferredPaymentMethod currency notes audit",
+                    refs="vendorType term entity contacts.default", targets=T,
+                    ref_extra={"contacts.default": CONTACT_EXTRA}, mutate_field="notes",
+                    custom={"nsp::REBATE_PCT": "number", "nsp::APPROVED_ON": "date"}),
+        from_schema("accounts-payable/bill",
+                    "key id href billNumber moduleName recordType state referenceNumber description postingDate "
+                    "dueDate createdDate isOnHold paymentPriority totalTxnAmount totalBaseAmount totalTxnAmountDue "
+                    "totalBaseAmountDue currency.baseCurrency currency.txnCurrency currency.exchangeRate.date "
+                    "currency.exchangeRate.rate currency.exchangeRate.typeId paymentInformation.fullyPaidDate "
+                    "paymentInformation.totalTxnAmountPaid paymentInformation.totalBaseAmountPaid audit",
+                    refs="vendor term entity", lists="lines", targets=T, id_is_key=True),
+        from_schema("accounts-payable/bill-line",
+                    "key id href lineNumber createdDate txnAmount baseAmount memo currency.baseCurrency "
+                    "currency.txnCurrency currency.exchangeRate.date currency.exchangeRate.rate "
+                    "currency.exchangeRate.typeId audit",
+                    refs="bill vendor glAccount dimensions.department dimensions.location dimensions.class "
+                         "dimensions.project dimensions.item",
+                    lists="taxEntries", targets=T, id_is_key=True, owner_ref="bill", mutate_field="memo"),
+        from_schema("accounts-payable/payment",
+                    "key id href recordType state documentNumber description txnDate paymentDate paymentMethod "
+                    "baseCurrency.currency baseCurrency.totalAmount txnCurrency.currency txnCurrency.totalAmount "
+                    "exchangeRate.date exchangeRate.rate exchangeRate.typeId audit",
+                    refs="vendor entity", lists="details lines", targets=T, id_is_key=True),
+        from_schema("accounts-payable/payment-detail",
+                    "key id href paymentDate state moduleKey baseCurrency.paymentAmount txnCurrency.currency "
+                    "txnCurrency.paymentAmount audit",
+                    refs="apPayment bill", id_is_key=True, owner_ref="apPayment", mutate_field=None,
+                    http_methods="OPTIONS,GET"),
+        from_schema("accounts-receivable/customer",
+                    "key id name href status taxId creditLimit totalDue isOnHold currency deliveryOptions notes "
+                    "audit",
+                    refs="customerType term entity contacts.default", targets=T,
+                    ref_extra={"contacts.default": CONTACT_EXTRA}, mutate_field="notes",
+                    custom={"nsp::CUSTOMER_SEGMENT": "string", "nsp::APPROVED_ON": "date"}),
+        from_schema("accounts-receivable/invoice",
+                    "key id action createAPBill recordType moduleKey invoiceNumber state description "
+                    "invoiceDate dueDate currency.baseCurrency currency.txnCurrency currency.exchangeRate.date "
+                    "currency.exchangeRate.rate currency.exchangeRate.typeId totalTxnAmount totalBaseAmount "
+                    "totalTxnAmountDue totalBaseAmountDue dunningCount paymentInformation.fullyPaidDate "
+                    "paymentInformation.totalTxnAmountPaid paymentInformation.totalBaseAmountPaid audit",
+                    refs="customer term entity", lists="lines", targets=T, id_is_key=True),
+        from_schema("accounts-receivable/invoice-line",
+                    "key id lineNumber txnAmount baseAmount memo currency.baseCurrency currency.txnCurrency "
+                    "currency.exchangeRate.date currency.exchangeRate.rate currency.exchangeRate.typeId audit",
+                    refs="invoice glAccount dimensions.department dimensions.location dimensions.project "
+                         "dimensions.customer dimensions.item",
+                    lists="taxEntries", targets=T, id_is_key=True, owner_ref="invoice", mutate_field="memo"),
+        from_schema("accounts-receivable/payment",
+                    "key id href recordType state paymentMethod documentNumber description paidDate "
+                    "baseCurrency.currency baseCurrency.totalAmount txnCurrency.currency txnCurrency.totalAmount "
+                    "exchangeRate.date exchangeRate.rate exchangeRate.typeId referenceNumber overPaymentAmount "
+                    "audit",
+                    refs="customer entity", lists="paymentDetails lines", targets=T, id_is_key=True),
+        from_schema("projects/project",
+                    "key id name description status projectCurrency category startDate endDate "
+                    "budget.billingAmount billingType audit",
+                    refs="projectStatus customer department location manager entity", targets=T),
+        from_schema("projects/task",
+                    "key id name href description planned.startDate planned.endDate duration.planned "
+                    "duration.estimated isMilestone isBillable taskStatus priority wbsCode audit",
+                    refs="project customer item class", targets=T),
+        from_schema("inventory-control/item",
+                    "key id name href status itemType costMethod notes purchasing.standardCost sales.basePrice "
+                    "sales.isTaxable audit",
+                    refs="entity", targets=T, mutate_field="notes"),
+        from_schema("accounts-receivable/payment-detail",
+                    "key id href paymentDate baseCurrency.paymentAmount txnCurrency.currency "
+                    "txnCurrency.paymentAmount audit",
+                    refs="arPayment arInvoice", id_is_key=True, owner_ref="arPayment", mutate_field=None,
+                    http_methods="OPTIONS,GET"),
+    ]
+
+
+def _manual_objects() -> list[ObjectDef]:
+    return [
+        manual("platform-apps/nsp::project_budget",
+               [KEY, _m("id", read_only=True), NAME, HREF, _m("fiscalYear", "integer"), _m("budgetAmount", "money"),
+                _m("approved", "boolean"), _m("description")],
+               [_mref("project", "projects/project")], id_is_key=True, has_entity=False),
+    ]
+
+
+def _hidden_objects() -> list[ObjectDef]:
+    return [
+        _hidden("accounts-payable/vendor-type"),
+        _hidden("accounts-receivable/customer-type"),
+        _hidden("accounts-receivable/term"),
+        _hidden("general-ledger/journal"),
+        _hidden("company-config/txn-currency"),
+        _hidden("company-config/user"),
+        _hidden("company-config/contact", *(_m(x) for x in CONTACT_EXTRA)),
+        _hidden("projects/project-status"),
+    ]
+
+
+def _build() -> list[ObjectDef]:
+    objs = _hidden_objects() + _schema_objects()
+    have = {o.path for o in objs}
+    for m in _manual_objects():
+        if m.path not in have:
+            objs.append(m)
+    by = {o.path: o for o in objs}
+    for o in objs:  # every ref and served list must point at an object the sandbox has
+        for r in o.refs:
+            if r.target not in by:
+                raise SchemaError(f"{o.path}: ref {r.name} targets {r.target}, which the sandbox does not define")
+        for lst in o.lists:
+            if lst.target in by and by[lst.target].owner_ref is None:
+                raise SchemaError(f"{o.path}: list {lst.name} -> {lst.target} is not an owned object")
+    return objs
+
+
+OBJECTS: list[ObjectDef] = _build()
 OBJECTS_BY_PATH: dict[str, ObjectDef] = {o.path: o for o in OBJECTS}
 SERVED_PATHS: list[str] = [o.path for o in OBJECTS if not o.hidden]
+SCHEMA_PATHS: list[str] = [o.path for o in OBJECTS if o.schema and not o.hidden]
+assert all(has_schema(p) for p in SCHEMA_PATHS)

@@ -13,7 +13,10 @@ with REST-1043 details). Evaluation has two paths:
 While a client parses a page of an ordered scan, a background thread renders the next page (see
 ``QueryEngine.run_json``), so with the server in its own process serving and parsing overlap.
 
-Comparison semantics follow field types: ``key`` as an integer, money as decimals, date-times as instants.
+Comparison semantics follow field types: money and JSON numbers as decimals, date-times as instants, ``key`` as
+an integer -- or as text under ``key_collation="text"`` (``"10" < "9"``; which one the real API uses is unknown).
+Null ``audit.modifiedDateTime`` sorts before every instant (after them in descending order) and matches only
+``$eq null`` / the negative operators, in both evaluation paths.
 """
 
 from __future__ import annotations
@@ -34,8 +37,10 @@ from operator import itemgetter
 
 import orjson
 
+from .models import non_queryable
 from .object_defs import OBJECTS_BY_PATH
 from .store import (
+    NULL_INT,
     Accessor,
     Store,
     Table,
@@ -63,11 +68,19 @@ SHIFT = 31
 KMASK = (1 << SHIFT) - 1
 NEG_INF = -(1 << 90)
 POS_INF = 1 << 90
+NULL_MOD = -(1 << 31)  # composite "modified - BASE" of a null modifiedDateTime: below every real instant
+NONNULL_LO = (NULL_MOD + 1) << SHIFT  # first composite of a non-null modifiedDateTime
+VERSION = "1"
+
+
+def composite(mod: int, row: int) -> int:
+    """Sort key of a row in the (modifiedDateTime, key) index."""
+    return ((NULL_MOD if mod == NULL_INT else mod - BASE_EPOCH) << SHIFT) | (row + 1)
 _EPOCH_ORD = dt.date(1970, 1, 1).toordinal()
 
 
 class QueryError(Exception):
-    """400 with ``details`` (list of (message, target, errorId, messageId))."""
+    """400 with ``details`` (list of (message, target, errorId, messageId[, placeholders]))."""
 
     def __init__(self, details: list[tuple[str, str, str, str]]):
         super().__init__("; ".join(d[0] for d in details))
@@ -115,10 +128,21 @@ class QuerySpec:
     case_sensitive: bool
     aggregates: list[tuple[str, str, str]] = field(default_factory=list)  # (output name, func, field)
     cache_key: tuple = ()
+    collation: str = "numeric"  # how ``key`` fields compare: numeric | text
 
 
 # ---------------------------------------------------------------------------------------------------- parsing
-def validate(body, store: Store, today_ordinal: int) -> QuerySpec:
+def _not_in_query(f: str, obj: str) -> tuple:
+    return (f"The {f} field in {obj} object cannot be used in query in version {VERSION}", f"/{f}", "REST-1106",
+            "IA.THE_FIELD_IN_OBJECT_CANNOT_BE_USED_IN_QUERY", {"FIELD": f, "OBJECT": obj, "VERSION": VERSION})
+
+
+def _refused(fname: str, odef) -> bool:
+    """Write-only and array fields and owned lists (and anything under a list) cannot be used in a query."""
+    return fname in non_queryable(odef) or fname.split(".", 1)[0] in odef.list_names
+
+
+def validate(body, store: Store, today_ordinal: int, collation: str = "numeric") -> QuerySpec:
     if not isinstance(body, dict):
         raise _bad("The query payload must be a JSON object", "/", "REST-1064", "IA.PAYLOAD_CONTAINS_ERRORS")
     unknown = [k for k in body if k not in TOP_KEYS]
@@ -138,6 +162,10 @@ def validate(body, store: Store, today_ordinal: int) -> QuerySpec:
         raise _bad("fields is required", "/fields", "REST-1040", "IA.REQUIRED_FIELD_MISSING")
     if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
         raise _bad("fields must be a non-empty array of field names", "/fields")
+    odef = store.table(obj).odef
+    refused = [f for f in fields if isinstance(f, str) and _refused(f, odef)]
+    if refused:  # the real API answers these first, one detail per field
+        raise QueryError([_not_in_query(f, obj) for f in refused])
     errors = []
     aggregates = []
     plain = []
@@ -147,6 +175,9 @@ def validate(body, store: Store, today_ordinal: int) -> QuerySpec:
             continue
         if ":" in f and not f.startswith("nsp::") and f.split(":", 1)[0] in AGG_FUNCS:
             func, fname = f.split(":", 1)
+            if _refused(fname, odef):
+                errors.append(_not_in_query(fname, obj))
+                continue
             acc = store.accessor(obj, fname)
             if acc is None or acc.kind == "href":
                 errors.append((f"/{fname} is not a valid field", f"/{f}", "REST-1043", "IA.NOT_A_VALID_FIELD"))
@@ -183,7 +214,7 @@ def validate(body, store: Store, today_ordinal: int) -> QuerySpec:
     raw_filters = body.get("filters") or []
     if not isinstance(raw_filters, list):
         raise _bad("filters must be an array", "/filters")
-    filters = [_parse_filter(i, f, obj, store, case_sensitive, as_of) for i, f in enumerate(raw_filters)]
+    filters = [_parse_filter(i, f, obj, store, case_sensitive, as_of, collation) for i, f in enumerate(raw_filters)]
 
     expr_src = body.get("filterExpression")
     if expr_src is not None and not isinstance(expr_src, str):
@@ -201,6 +232,8 @@ def validate(body, store: Store, today_ordinal: int) -> QuerySpec:
         (fname, direction), = o.items()
         if direction not in ("asc", "desc"):
             raise _bad(f"orderBy direction for {fname} must be asc or desc", f"/orderBy/{i}/{fname}")
+        if _refused(fname, odef):
+            raise QueryError([_not_in_query(fname, obj)])
         acc = store.accessor(obj, fname)
         if fname not in agg_names and (acc is None or acc.kind == "href"):
             raise _bad(f"/{fname} is not a valid field", f"/orderBy/{i}/{fname}")
@@ -220,12 +253,13 @@ def validate(body, store: Store, today_ordinal: int) -> QuerySpec:
             if fname not in agg_names and fname not in plain:
                 raise _bad(f"orderBy field {fname} must be a group-by field", f"/orderBy/{fname}")
     ckey = (obj, repr(raw_filters), expr_src, params.get("includePrivate", False), case_sensitive, as_of,
-            tuple(order), tuple(fields) if aggregates else ())
+            tuple(order), tuple(fields) if aggregates else (), collation)
     return QuerySpec(obj, list(fields), filters, expr, order, start, size, bool(params.get("includePrivate", False)),
-                     case_sensitive, aggregates, ckey)
+                     case_sensitive, aggregates, ckey, collation)
 
 
-def _parse_filter(i: int, f, obj: str, store: Store, case_sensitive: bool, as_of: int) -> Filter:
+def _parse_filter(i: int, f, obj: str, store: Store, case_sensitive: bool, as_of: int,
+                  collation: str = "numeric") -> Filter:
     target = f"/filters/{i}"
     if not isinstance(f, dict) or len(f) != 1:
         raise _bad("each filter must be an object with exactly one operator", target)
@@ -235,6 +269,8 @@ def _parse_filter(i: int, f, obj: str, store: Store, case_sensitive: bool, as_of
     if not isinstance(cond, dict) or len(cond) != 1:
         raise _bad(f"{op} must name exactly one field", f"{target}/{op}")
     (fname, value), = cond.items()
+    if _refused(fname, store.table(obj).odef):
+        raise QueryError([_not_in_query(fname, obj)])
     acc = store.accessor(obj, fname)
     if acc is None:
         raise _bad(f"/{fname} is not a valid field", f"/{fname}")
@@ -247,17 +283,17 @@ def _parse_filter(i: int, f, obj: str, store: Store, case_sensitive: bool, as_of
                 raise ValueError(f"{op} takes a single value")
             if value is None and op not in ("$eq", "$ne"):
                 raise ValueError(f"{op} does not accept null")
-            conv = _convert(acc, value, ci, as_of)
+            conv = _convert(acc, value, ci, as_of, collation)
         elif op in LIST_OPS:
             if not isinstance(value, list) or not value:
                 raise ValueError(f"{op} takes a non-empty array")
-            conv = [_convert(acc, v, ci, as_of) for v in value]
+            conv = [_convert(acc, v, ci, as_of, collation) for v in value]
             if any(isinstance(v, DateRange) for v in conv):
                 raise ValueError("date macros are not allowed in lists")
         elif op in RANGE_OPS:
             if not isinstance(value, list) or len(value) != 2:
                 raise ValueError(f"{op} takes an array of two values")
-            lo, hi = (_convert(acc, v, ci, as_of) for v in value)
+            lo, hi = (_convert(acc, v, ci, as_of, collation) for v in value)
             if isinstance(lo, DateRange):
                 lo = lo.lo
             if isinstance(hi, DateRange):
@@ -275,7 +311,7 @@ def _parse_filter(i: int, f, obj: str, store: Store, case_sensitive: bool, as_of
     return Filter(op, fname, acc, conv)
 
 
-def _convert(acc: Accessor, v, ci: bool, as_of: int):
+def _convert(acc: Accessor, v, ci: bool, as_of: int, collation: str = "numeric"):
     if v is None:
         return None
     kind = acc.kind
@@ -287,7 +323,7 @@ def _convert(acc: Accessor, v, ci: bool, as_of: int):
         s = str(int(v)) if isinstance(v, (int, float)) else str(v).strip()
         if not s.lstrip("-").isdigit():
             raise ValueError(f"{v!r} is not a valid key")
-        return int(s)
+        return s if collation == "text" else int(s)
     if kind in ("string", "enum"):
         s = str(v).lower() if isinstance(v, bool) else str(v)
         return s.lower() if ci else s
@@ -302,6 +338,8 @@ def _convert(acc: Accessor, v, ci: bool, as_of: int):
         d = Decimal(str(v).strip())
         if not d.is_finite():
             raise ValueError("expected a number")
+        if kind == "number":
+            return d
         return int(d) if d == d.to_integral_value() else float(d)
     if kind == "boolean":
         if isinstance(v, bool):
@@ -473,6 +511,8 @@ class Indexes:
             rows = self.visible_rows(path, scope)
             mod = t.cols[MOD]
             mods = itemgetter(*rows)(mod) if len(rows) > 1 else [mod[r] for r in rows]
+            if NULL_INT in mods:
+                mods = [NULL_MOD + BASE_EPOCH if m == NULL_INT else m for m in mods]
             shifted = map(operator.lshift, map((-BASE_EPOCH).__add__, mods), repeat(SHIFT))
             comp = array("q", sorted(map(operator.or_, shifted, map((1).__add__, rows))))
             self._comp[k] = (t.version, comp)
@@ -497,9 +537,9 @@ class Indexes:
                     for row, old_mod, created, deleted in changes:
                         if is_comp:
                             if not created and old_mod is not None:
-                                _remove(arr, ((old_mod - BASE_EPOCH) << SHIFT) | (row + 1))
+                                _remove(arr, composite(old_mod, row))
                             if not deleted and vis(row):
-                                c = ((t.cols[MOD][row] - BASE_EPOCH) << SHIFT) | (row + 1)
+                                c = composite(t.cols[MOD][row], row)
                                 arr.insert(bisect_left(arr, c), c)
                         elif deleted:
                             _remove(arr, row)
@@ -537,7 +577,7 @@ class QueryEngine:
         page_rows, total = self.page_rows(spec, scope)
         return self.store.flat_rows(spec.path, page_rows, spec.fields), total
 
-    def run_json(self, spec: QuerySpec, scope: Scope) -> tuple[str, int]:
+    def run_json(self, spec: QuerySpec, scope: Scope, extra: str = "") -> tuple[str, int]:
         """Returns (JSON text of the page's ``ia::result`` array, totalCount) -- the server's hot path.
 
         Ordered scans (keyset or offset) also get the *following* page rendered by a background thread while
@@ -548,7 +588,7 @@ class QueryEngine:
             return orjson.dumps(rows).decode(), total
         hint: list = []
         page_rows, total = self.page_rows(spec, scope, hint)
-        names = tuple(spec.fields)
+        names = (tuple(spec.fields), extra)
         versions = self.versions()
         js = None
         pf = self._prefetched
@@ -558,7 +598,7 @@ class QueryEngine:
                 js = "[" + ",".join([cached[r] for r in page_rows]) + "]"
                 self.prefetch_hits += 1
         if js is None:
-            js = self.store.json_rows(spec.path, page_rows, spec.fields)
+            js = self.store.json_rows(spec.path, page_rows, spec.fields, extra)
         if page_rows:
             self._last_served = page_rows[-1]
         if self.prefetch and hint and len(page_rows) == spec.size:
@@ -593,8 +633,7 @@ class QueryEngine:
         with self.lock:
             if self.versions() != versions or self._last_served != last_row:
                 return  # data changed, or the client already fetched that page (we lost the race)
-            last = (((self.store.table(path).cols[MOD][last_row] - BASE_EPOCH) << SHIFT) | (last_row + 1)
-                    if is_comp else last_row)
+            last = composite(self.store.table(path).cols[MOD][last_row], last_row) if is_comp else last_row
             if desc:
                 j = bisect_left(arr, last)
                 seg = list(reversed(arr[max(0, j - size): j]))
@@ -603,7 +642,7 @@ class QueryEngine:
                 seg = list(arr[j: j + size])
             rows = [(c & KMASK) - 1 for c in seg] if is_comp else seg
             if rows:
-                texts = self.store.json_row_texts(path, rows, list(names))
+                texts = self.store.json_row_texts(path, rows, list(names[0]), names[1])
                 self._prefetched = (versions, path, names, dict(zip(rows, texts, strict=True)))
 
     def close(self) -> None:
@@ -630,6 +669,9 @@ class QueryEngine:
     def _fast(self, spec: QuerySpec, scope: Scope, hint: list | None = None):
         t = self.store.table(spec.path)
         order = spec.order
+        if spec.collation == "text" and (any(f.field == "key" for f in spec.filters)
+                                         or any(o[0] == "key" for o in order)):
+            return None  # the indexes are in numeric key order
         if t.odef.has_audit and order and order[0][0] == MOD and (
                 len(order) == 1 or (len(order) == 2 and order[1] == ("key", order[0][1]))):
             res = self._intervals(spec.expr, spec.filters)
@@ -669,7 +711,7 @@ class QueryEngine:
             if f.field == "key":
                 ki = _key_intervals(f)
                 return None if ki is None else ("K", ki)
-            if f.field == MOD and not key_only:
+            if f.field == MOD and not key_only and f.acc.kind == "datetime":
                 ci = _mod_intervals(f)
                 return None if ci is None else ("I", ci)
             return None
@@ -691,7 +733,10 @@ class QueryEngine:
             return rows
         masks: dict[int, list[bool]] = {}
         for i, f in enumerate(spec.filters, 1):
-            masks[i] = _mask(f, f.acc.raw(rows), spec.case_sensitive)
+            vals = f.acc.raw(rows)
+            if f.acc.kind == "key" and spec.collation == "text":
+                vals = [None if v is None else str(v) for v in vals]
+            masks[i] = _mask(f, vals, spec.case_sensitive)
         mask = _eval(spec.expr, masks)
         return [r for r, m in zip(rows, mask, strict=False) if m]
 
@@ -703,24 +748,29 @@ class QueryEngine:
             self._cache.move_to_end(ck)
             return hit
         rows = self._matching_rows(spec, scope)
-        rows = self._sort(spec.path, rows, spec.order)
+        rows = self._sort(spec.path, rows, spec.order, spec.collation)
         result = array("i", rows)
         self._cache[ck] = result
         while len(self._cache) > 8:
             self._cache.popitem(last=False)
         return result
 
-    def _sort(self, path: str, rows: list[int], order: list[tuple[str, bool]]) -> list[int]:
+    def _sort(self, path: str, rows: list[int], order: list[tuple[str, bool]], collation: str = "numeric"
+              ) -> list[int]:
         order = [o for o in order if o[0] != "key"] + [o for o in order if o[0] == "key"][:1]
         if not any(o[0] == "key" for o in order):
             order = order + [("key", False)]
         idx = list(range(len(rows)))
+        text = collation == "text"
         for fname, desc in reversed(order):
             if fname == "key":
-                vals = rows
+                vals = [str(r + 1) for r in rows] if text else rows
                 idx.sort(key=vals.__getitem__, reverse=desc)
                 continue
-            vals = self.store.accessor(path, fname).raw(rows)
+            acc = self.store.accessor(path, fname)
+            vals = acc.raw(rows)
+            if text and acc.kind == "key":
+                vals = [None if v is None else str(v) for v in vals]
             keys = [(v is not None, v) if v is not None else (False, 0) for v in vals]
             idx.sort(key=keys.__getitem__, reverse=desc)
         return [rows[i] for i in idx]
@@ -755,11 +805,22 @@ class QueryEngine:
         return out[spec.start - 1: spec.start - 1 + spec.size], total
 
 
+def _num(v):
+    """A Decimal aggregate as a JSON-friendly number."""
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    return v
+
+
 def _agg(func: str, kind: str, vals: list, store: Store, path: str, fname: str):
     if func == "count":
         return len(vals)
     if not vals:
         return None
+    if kind == "number":
+        total = sum(vals)
+        return _num({"min": min, "max": max}[func](vals) if func in ("min", "max")
+                    else total if func == "sum" else total / len(vals))
     if func in ("min", "max"):
         v = min(vals) if func == "min" else max(vals)
         if kind == "money":
@@ -899,22 +960,21 @@ def _mod_intervals(f: Filter):
     def c(sec):
         return (int(sec) - BASE_EPOCH) << SHIFT
 
-    full = [(NEG_INF, POS_INF)]
     if isinstance(v, DateRange) or (isinstance(v, tuple) and any(isinstance(x, DateRange) for x in v)):
         return None
     if op in ("$eq", "$ne"):
-        if v is None:
-            return [] if op == "$eq" else full
+        if v is None:  # null modifiedDateTime: its own band below every instant
+            return [(NEG_INF, NONNULL_LO)] if op == "$eq" else [(NONNULL_LO, POS_INF)]
         eq = [(c(v), c(v + 1))] if float(v).is_integer() else []
         return eq if op == "$eq" else _complement(eq, NEG_INF, POS_INF)
     if op == "$gt":
-        return [(c(math.floor(v) + 1), POS_INF)]
+        return [(max(NONNULL_LO, c(math.floor(v) + 1)), POS_INF)]
     if op == "$gte":
-        return [(c(math.ceil(v)), POS_INF)]
+        return [(max(NONNULL_LO, c(math.ceil(v))), POS_INF)]
     if op == "$lt":
-        return [(NEG_INF, c(math.ceil(v)))]
+        return _norm([(NONNULL_LO, c(math.ceil(v)))])
     if op == "$lte":
-        return [(NEG_INF, c(math.floor(v) + 1))]
+        return _norm([(NONNULL_LO, c(math.floor(v) + 1))])
     if op in LIST_OPS:
         eq = _norm([(c(x), c(x + 1)) for x in v if x is not None and float(x).is_integer()])
         return eq if op == "$in" else _complement(eq, NEG_INF, POS_INF)
@@ -922,7 +982,7 @@ def _mod_intervals(f: Filter):
         lo, hi = v
         if lo is None or hi is None:
             return None
-        r = _norm([(c(math.ceil(lo)), c(math.floor(hi) + 1))])
+        r = _norm([(max(NONNULL_LO, c(math.ceil(lo))), c(math.floor(hi) + 1))])
         return r if op == "$between" else _complement(r, NEG_INF, POS_INF)
     return None
 

@@ -3,14 +3,21 @@
 Routing, authentication, entity headers, fault application and JSON (orjson) encoding live here; data work is
 delegated to the ``Sandbox`` (control.py), the query engine and the token service. Responses go out in one
 ``sendall`` with ``TCP_NODELAY`` so multi-MB query pages are not delayed by Nagle/delayed-ACK.
+
+Every response carries an HTTP ``Date`` header from the *sandbox* clock (real time + ``advance_clock``), which
+clients may use as the server's time. Bodies follow ``Sandbox.options.json_layout``: ``compact`` (as recorded
+from the real API), ``pretty`` (indented; numbers and strings kept byte for byte) or ``meta_first``
+(``ia::meta`` before ``ia::result``).
 """
 
 from __future__ import annotations
 
 import base64
+import re
 import socket
 import struct
 import time
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -30,6 +37,47 @@ PREFIX = "/ia/api/v1"
 ADMIN = "/__sandbox__/"
 MAX_KEYS = 500
 LIST_PAGE = 100
+EXTRA_ROW_KEY = '"API_QUERY_ALIAS__25":null'  # an unrequested key, as recorded on real invoice rows
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^"{}\[\],:\s]+')
+
+
+def pretty_json(text: str) -> str:
+    """Indent JSON text (2 spaces) at the token level: strings and numbers are kept exactly as they are."""
+    out: list[str] = []
+    level = 0
+    toks = _JSON_TOKEN.findall(text)
+    i, n = 0, len(toks)
+    while i < n:
+        t = toks[i]
+        if t in ("{", "["):
+            close = "}" if t == "{" else "]"
+            if i + 1 < n and toks[i + 1] == close:
+                out.append(t + close)
+                i += 2
+                continue
+            level += 1
+            out.append(t + "\n" + "  " * level)
+        elif t in ("}", "]"):
+            level -= 1
+            out.append("\n" + "  " * level + t)
+        elif t == ",":
+            out.append(",\n" + "  " * level)
+        elif t == ":":
+            out.append(": ")
+        else:
+            out.append(t)
+        i += 1
+    return "".join(out)
+
+
+def encode(body, layout: str) -> bytes:
+    """A response body (dict/list, or JSON bytes already built) in the configured layout."""
+    if isinstance(body, (bytes, bytearray)):
+        return pretty_json(body.decode()).encode() if layout == "pretty" else bytes(body)
+    if layout == "meta_first" and isinstance(body, dict) and "ia::meta" in body:
+        body = {"ia::meta": body["ia::meta"], **{k: v for k, v in body.items() if k != "ia::meta"}}
+    data = orjson.dumps(body)
+    return pretty_json(data.decode()).encode() if layout == "pretty" else data
 
 
 class _Abort(Exception):
@@ -78,8 +126,10 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch("PUT")
 
     def _send(self, status: int, body, headers: dict | None = None, truncate: bool = False) -> None:
-        data = body if isinstance(body, (bytes, bytearray)) else orjson.dumps(body)
+        sb = self.server.sandbox
+        data = encode(body, sb.options.json_layout)
         lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}\r\n",
+                 f"Date: {formatdate(sb._now_epoch(), usegmt=True)}\r\n",
                  "Content-Type: application/json\r\n", f"Content-Length: {len(data)}\r\n"]
         for k, v in (headers or {}).items():
             lines.append(f"{k}: {v}\r\n")
@@ -282,23 +332,30 @@ class Handler(BaseHTTPRequestHandler):
             except orjson.JSONDecodeError:
                 return 400, errors.invalid_request([errors.detail("Request body is not valid JSON", "/",
                                                                   "REST-1064", "IA.INVALID_JSON")]), None
+        opts = sb.options
         try:
             with sb._lock:
                 today = sb._today_ordinal()
-                spec = validate(parsed, sb.store, today)
+                spec = validate(parsed, sb.store, today, opts.key_collation)
                 scope = Scope(entity_row, spec.include_private)
-                ckey = (body, scope.cache_key, tuple(t.version for t in sb.store.tables.values()), today)
+                ckey = (body, scope.cache_key, tuple(t.version for t in sb.store.tables.values()), today,
+                        opts.key())
                 hit = sb._page_cache.get(ckey)
                 if hit is not None:  # a retried page (after a fault or a client timeout)
                     return 200, hit, None
-                rows_json, total = sb.engine.run_json(spec, scope)
+                extra = EXTRA_ROW_KEY if opts.extra_row_keys and not spec.aggregates else ""
+                rows_json, total = sb.engine.run_json(spec, scope, extra)
         except QueryError as e:
-            return 400, errors.invalid_request([errors.detail(m, t, eid, mid) for m, t, eid, mid in e.details]), None
+            return 400, errors.query_errors(e.details), None
         start, size = spec.start, spec.size
         meta = {"totalCount": total, "start": start, "pageSize": size,
                 "next": start + size if start - 1 + size < total else None,
                 "previous": max(1, start - size) if start > 1 else None}
-        out = ('{"ia::result":' + rows_json + ',"ia::meta":' + orjson.dumps(meta).decode() + "}").encode()
+        meta_js = orjson.dumps(meta).decode()
+        if opts.json_layout == "meta_first":
+            out = ('{"ia::meta":' + meta_js + ',"ia::result":' + rows_json + "}").encode()
+        else:
+            out = ('{"ia::result":' + rows_json + ',"ia::meta":' + meta_js + "}").encode()
         with sb._lock:
             sb._page_cache[ckey] = out
             while len(sb._page_cache) > 4:
@@ -315,7 +372,7 @@ class Handler(BaseHTTPRequestHandler):
         odef = OBJECTS_BY_PATH.get(path)
         if odef is None or odef.hidden:
             return 404, errors.not_found(f"Model {name} was not found", "name"), None
-        return 200, {"ia::result": object_model(path),
+        return 200, {"ia::result": object_model(self.server.sandbox.store.table(path).odef),
                      "ia::meta": {"totalCount": 1, "totalSuccess": 1, "totalError": 0}}, None
 
     def _list(self, path: str, qs: dict, entity_row):
@@ -332,7 +389,7 @@ class Handler(BaseHTTPRequestHandler):
             vis = sb.engine.indexes.visible_rows(path, Scope(entity_row, False))
             total = len(vis)
             rows = list(vis[start - 1: start - 1 + size])
-            res = sb.store.flat_rows(path, rows, ["key", "id", "href"])
+            res = sb.store.object_refs(path, rows)
         meta = {"totalCount": total, "start": start, "pageSize": size,
                 "next": start + size if start - 1 + size < total else None,
                 "previous": max(1, start - size) if start > 1 else None}

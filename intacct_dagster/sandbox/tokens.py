@@ -54,8 +54,10 @@ class Grant:
 
 
 class TokenService:
-    def __init__(self, clock, lifetime_s: int = 43_200, entity_ids: set[str] | None = None):
+    def __init__(self, clock, lifetime_s: int = 43_200, entity_ids: set[str] | None = None,
+                 company_id: str = COMPANY_ID):
         self._clock = clock  # () -> epoch seconds (float)
+        self.company_id = company_id
         self.lifetime_s = lifetime_s
         self._secret = os.urandom(32)
         self._lock = threading.Lock()
@@ -117,7 +119,7 @@ class TokenService:
             raise OAuthError(400, "GW-0012", "Missing Tenant Data")
         user, rest = username.split("@", 1)
         company, _, entity = rest.partition("|")
-        if user != USER_ID or company != COMPANY_ID:
+        if user != USER_ID or company != self.company_id:
             raise OAuthError(401, "GW-0011", "Invalid Request: unknown user or company", "invalid_grant")
         if entity and entity not in self.entity_ids:
             raise OAuthError(401, "GW-0011", f"Invalid Request: unknown entity {entity}", "invalid_grant")
@@ -142,12 +144,12 @@ class TokenService:
         return rt
 
     def issue_refresh_token(self, entity: str | None = None) -> str:
-        return self._mint_refresh(Grant(USER_ID, COMPANY_ID, entity, CLIENT_ID))
+        return self._mint_refresh(Grant(USER_ID, self.company_id, entity, CLIENT_ID))
 
     def issue_auth_code(self, entity: str | None = None) -> str:
         code = uuid.uuid4().hex
         with self._lock:
-            self._codes[code] = Grant(USER_ID, COMPANY_ID, entity, CLIENT_ID)
+            self._codes[code] = Grant(USER_ID, self.company_id, entity, CLIENT_ID)
         return code
 
     def expire_all(self) -> None:

@@ -6,11 +6,11 @@ import copy
 from pathlib import Path
 
 import jsonschema
-import pytest
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SPEC_REL = Path("shared") / "intacct-openapi" / "common-resources.json"
+SAGE_DIR = REPO_ROOT / "intacct_dagster" / "sandbox" / "sage_openapi"
+SPEC = SAGE_DIR / "common-resources.json"
 
 
 class Api:
@@ -51,11 +51,9 @@ class Api:
 
 
 def find_spec() -> Path:
-    for d in [REPO_ROOT, *REPO_ROOT.parents]:
-        if (d / SPEC_REL).is_file():
-            return d / SPEC_REL
-    pytest.fail(f"Sage OpenAPI spec not found: looked for {SPEC_REL} in {REPO_ROOT} and its parents "
-                "(CI checks out shared/ beside the repository clone)")
+    """Sage's common-resources OpenAPI, vendored in the repository (no checkout beside it needed)."""
+    assert SPEC.is_file(), f"vendored Sage OpenAPI missing: {SPEC}"
+    return SPEC
 
 
 def _openapi_to_jsonschema(node):

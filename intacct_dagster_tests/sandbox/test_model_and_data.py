@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from decimal import Decimal
@@ -46,11 +47,16 @@ def test_model_names_are_exactly_the_queryable_fields(api, sandbox):
         assert all(list(row) == names for row in r.json()["ia::result"])
 
 
-def test_object_without_audit_and_custom_object(api, sandbox):
+def test_term_groups_and_custom_object(api, sandbox):
     term = api.get("/services/core/model", params={"name": "accounts-payable/term"}).json()["ia::result"]
-    assert "audit" not in term.get("groups", {})
-    r = api.query({"object": "accounts-payable/term", "fields": ["key", "audit.modifiedDateTime"]})
-    assert r.status_code == 400
+    assert {"audit", "due", "discount", "penalty"} <= set(term["groups"])  # Sage's term has these groups
+    assert "name" not in term["fields"] and term["groups"]["discount"]["fields"]["amount"]["format"] == \
+        "decimal-precision-2"
+    rows = api.rows({"object": "accounts-payable/term", "fields": ["id", "due.days", "discount.amount",
+                                                                 "audit.modifiedDateTime"]})
+    assert {r["id"] for r in rows} >= {"Net 30", "Due on receipt"} and all(isinstance(r["due.days"], int)
+                                                                            for r in rows)
+    assert api.query({"object": "accounts-payable/term", "fields": ["key", "name"]}).status_code == 400
     rows = api.rows({"object": "platform-apps/nsp::project_budget", "fields": ["key", "id", "project.id"]})
     assert rows and all(r["key"] == r["id"] for r in rows)
     assert api.get("/services/core/model", params={"name": "accounts-payable/nope"}).status_code == 404
@@ -61,26 +67,41 @@ def test_value_formats(sandbox):
     ts = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
     money = re.compile(r"^-?\d+\.\d{2}$")
     now = sandbox.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    tomorrow = (sandbox.now() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    seen_null = seen_future = 0
     for path in sandbox.object_paths():
         for r in sandbox.rows(path, include_private=True):
             assert r["key"].isdigit()
             if "audit.createdDateTime" in r:
-                assert ts.match(r["audit.createdDateTime"]) and ts.match(r["audit.modifiedDateTime"])
-                assert r["audit.createdDateTime"] <= r["audit.modifiedDateTime"] <= now
-            for k in ("txnAmount", "baseAmount", "totalTxnAmount", "creditLimit", "totalDue"):
+                created, modified = r["audit.createdDateTime"], r["audit.modifiedDateTime"]
+                assert ts.match(created)
+                if modified is None:
+                    seen_null += 1
+                    continue
+                assert ts.match(modified) and created <= modified
+                if modified > now:
+                    seen_future += 1
+                    assert modified >= tomorrow  # stamped (at least) a day ahead
+            for k in ("txnAmount", "baseAmount", "totalTxnAmount", "totalDue", "totalTxnAmountDue"):
                 if r.get(k) is not None:
                     assert money.match(r[k]), (path, k, r[k])
             for k in ("entryDate", "postingDate", "dueDate", "invoiceDate"):
                 if r.get(k) is not None:
                     assert date.match(r[k])
+    assert seen_null and seen_future
 
 
 def test_journal_entries_balance(sandbox):
-    totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    base: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    txn: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    currencies: dict[str, set] = defaultdict(set)
     for r in sandbox.rows(JEL, include_private=True):
-        totals[r["journalEntry.key"]][r["txnType"] == "credit"] += Decimal(r["txnAmount"])
-    assert set(totals) == sandbox.keys(JE, include_private=True)
-    assert all(d == c and d > 0 for d, c in totals.values())
+        base[r["journalEntry.key"]][r["txnType"] == "credit"] += Decimal(r["baseAmount"])
+        txn[r["journalEntry.key"]][r["txnType"] == "credit"] += Decimal(r["txnAmount"])
+        currencies[r["journalEntry.key"]].add(r["currency.txnCurrency"])
+    assert set(base) == sandbox.keys(JE, include_private=True)
+    assert all(d == c and d > 0 for d, c in base.values())
+    assert all(txn[k][0] == txn[k][1] for k, cur in currencies.items() if len(cur) == 1)
 
 
 def test_referential_integrity(sandbox):
@@ -92,14 +113,21 @@ def test_referential_integrity(sandbox):
               "dimensions.department.key": "company-config/department", "dimensions.location.key": "company-config/location",
               "dimensions.vendor.key": "accounts-payable/vendor", "dimensions.customer.key": "accounts-receivable/customer",
               "dimensions.project.key": "projects/project", "dimensions.employee.key": "company-config/employee",
-              "dimensions.item.key": "inventory-control/item", "entity.key": "company-config/entity"},
-        "accounts-payable/bill-line": {"bill.key": "accounts-payable/bill", "glAccount.key": "general-ledger/account"},
+              "dimensions.item.key": "inventory-control/item"},
+        JE: {"entity.key": "company-config/entity"},
+        "accounts-payable/bill-line": {"bill.key": "accounts-payable/bill", "glAccount.key": "general-ledger/account",
+                                       "vendor.key": "accounts-payable/vendor"},
         "accounts-payable/bill": {"vendor.key": "accounts-payable/vendor", "term.key": "accounts-payable/term"},
-        "accounts-payable/payment": {"bill.key": "accounts-payable/bill", "vendor.key": "accounts-payable/vendor"},
+        "accounts-payable/vendor": {"term.key": "accounts-payable/term"},
+        "accounts-payable/payment": {"vendor.key": "accounts-payable/vendor"},
+        "accounts-payable/payment-detail": {"bill.key": "accounts-payable/bill",
+                                            "apPayment.key": "accounts-payable/payment"},
         "accounts-receivable/invoice-line": {"invoice.key": "accounts-receivable/invoice"},
-        "accounts-receivable/payment": {"invoice.key": "accounts-receivable/invoice",
-                                        "customer.key": "accounts-receivable/customer"},
+        "accounts-receivable/payment": {"customer.key": "accounts-receivable/customer"},
+        "accounts-receivable/payment-detail": {"arInvoice.key": "accounts-receivable/invoice",
+                                               "arPayment.key": "accounts-receivable/payment"},
         "projects/project": {"customer.key": "accounts-receivable/customer"},
+        "projects/task": {"project.key": "projects/project"},
     }
     for path, refs in checks.items():
         rows = sandbox.rows(path, include_private=True)
@@ -107,11 +135,15 @@ def test_referential_integrity(sandbox):
             values = {r[field] for r in rows if r[field] is not None}
             assert values, (path, field)
             assert values <= keys(target), (path, field)
-    bills = {r["key"]: Decimal(r["totalTxnAmount"]) for r in sandbox.rows("accounts-payable/bill", include_private=True)}
-    sums: dict[str, Decimal] = defaultdict(Decimal)
-    for r in sandbox.rows("accounts-payable/bill-line", include_private=True):
-        sums[r["bill.key"]] += Decimal(r["txnAmount"])
-    assert sums == bills
+    for doc, line, ref in (("accounts-payable/bill", "accounts-payable/bill-line", "bill.key"),
+                           ("accounts-receivable/invoice", "accounts-receivable/invoice-line", "invoice.key")):
+        docs = {r["key"]: (Decimal(r["totalTxnAmount"]), Decimal(r["totalBaseAmount"]))
+                for r in sandbox.rows(doc, include_private=True)}
+        sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+        for r in sandbox.rows(line, include_private=True):
+            sums[r[ref]][0] += Decimal(r["txnAmount"])
+            sums[r[ref]][1] += Decimal(r["baseAmount"])
+        assert {k: tuple(v) for k, v in sums.items()} == docs
 
 
 def test_deterministic_and_scales():

@@ -23,6 +23,19 @@ def test_list_returns_refs_only_in_pages_of_100(api, sandbox):
     assert api.get(f"/objects/{JEL}", params={"size": 101}).status_code == 400
 
 
+def test_list_works_for_every_object(api, sandbox, spec):
+    ref = spec.component("object-reference")
+    for path in sandbox.object_paths():
+        body = api.get(f"/objects/{path}").json()
+        assert body["ia::result"], path
+        for item in body["ia::result"]:
+            ref.validate(item)
+            assert item["href"] == f"/objects/{path}/{item['key']}" and item["id"]
+    # href is only queryable where Sage's model has it (the invoice schema has none)
+    assert api.query({"object": "accounts-receivable/invoice", "fields": ["key", "href"]}).status_code == 400
+    assert api.query({"object": VENDOR, "fields": ["key", "href"]}).status_code == 200
+
+
 def test_get_by_key_full_nested_record(api, sandbox):
     key = sorted(sandbox.keys(JEL, include_private=True), key=int)[0]
     r = api.get(f"/objects/{JEL}/{key}")
@@ -105,3 +118,10 @@ def test_get_private_record_hidden_in_other_entity(sandbox, api):
     r = api.get(f"/objects/{JE}/{row['key']}", headers={"X-IA-API-Param-Entity": "E2"})
     assert r.status_code == 404
     assert api.get(f"/objects/{JE}/{row['key']}", headers={"X-IA-API-Param-Entity": "E1"}).status_code == 200
+
+
+def test_created_entity_is_usable_at_once(sandbox, api):
+    key = sandbox.create("company-config/entity", 1)[0]
+    eid = {r["key"]: r["id"] for r in sandbox.rows("company-config/entity")}[key]
+    assert api.query({"object": JE, "fields": ["key"]}, entity=eid).status_code == 200
+    assert Api(sandbox, entity_username=f"{sandbox.username}|{eid}").token

@@ -38,7 +38,11 @@ def test_model_responses_validate(spec, api, sandbox):
     full = spec.validator(spec.response("/services/core/model", "get"))
     for path in sandbox.object_paths():
         body = api.get("/services/core/model", params={"name": path}).json()
-        spec.validator(object_branch).validate(body["ia::result"])
+        model = body["ia::result"]
+        # the live API sends "lists": [] when an object owns nothing (recorded from real models), although
+        # Sage's object branch types lists as an object: check the rest of the model against that branch
+        assert model["lists"] == [] or all(set(v) == {"apiObject"} for v in model["lists"].values())
+        spec.validator(object_branch).validate({**model, "lists": model["lists"] or {}})
         meta.validate(body["ia::meta"])
         # Sage's oneOf is ambiguous for objects (two branches with no required keys): check it errs only on that
         errors = list(full.iter_errors(body))
