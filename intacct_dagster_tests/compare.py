@@ -104,5 +104,5 @@ def duckdb_rows(db_path: Any, dataset: str, table: str) -> list[dict]:
 def check_table(sb: Any, db_path: Any, dataset: str, table: str, path: str, entity_id: str | None = None,
                 include_private: bool = False) -> list[str]:
     """Differences between one DuckDB table and the sandbox's records of `path`."""
-    return differences(sb.rows(path, entity_id=entity_id, include_private=include_private),
+    return differences(sb.rows(path, entity_id=entity_id, include_private=include_private, exact_numbers=True),
                        duckdb_rows(db_path, dataset, table), columns(sb, path), label=table)

@@ -16,7 +16,7 @@ import operator
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 import orjson
@@ -31,6 +31,7 @@ NUMBER_PRECISION = 38
 NUMBER_SCALE = 16
 DELETED_COLUMN = "_intacct_deleted"
 SKIPPED_FIELD_NAMES = frozenset({"href"})
+_WIDE = Context(prec=80)  # quantizing to 16 decimals needs more than the default 28 digits
 _DECIMAL_FORMAT = re.compile(r"(?:decimal|percent)-precision-(\d+)")
 _CAMEL_1 = re.compile(r"(.)([A-Z][a-z]+)")
 _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
@@ -268,7 +269,7 @@ def _coerce(value: Any, col: Column, key: Any, table: str) -> Any:
             precision = DECIMAL_PRECISION if kind == "decimal" else NUMBER_PRECISION
             if not d.is_finite():
                 raise ValueError("is not a finite number")
-            q = d.quantize(Decimal(1).scaleb(-scale))
+            q = d.quantize(Decimal(1).scaleb(-scale), context=_WIDE)
             if q != d:
                 raise ValueError(f"has more than {scale} decimals")
             if len(q.as_tuple().digits) > precision:
@@ -303,6 +304,6 @@ def _coerce(value: Any, col: Column, key: Any, table: str) -> Any:
         shown = repr(value) if len(repr(value)) < 80 else repr(value)[:77] + "..."
         raise IntacctDataError(
             f"table {table or '?'}, column {col.name} (Intacct field {col.field}), key {key}: value {shown} does "
-            f"not fit {col.arrow_type}: {exc}. Nothing was loaded for this table; report the value "
-            "(it may need a wider column)") from None
+            f"not fit {col.arrow_type}: {exc}. The table's cursor did not move, so no row is skipped once this "
+            "is fixed; report the value (the column may need to be wider)") from None
     return value
