@@ -1,0 +1,46 @@
+"""The token endpoint's throttling is waited out like any other call; if it outlasts the retries the failure
+is transient (retryable), never "credentials rejected"."""
+
+from __future__ import annotations
+
+import pytest
+
+from intacct_dagster.intacct import ClientCredentialsAuth, IntacctAuthError, IntacctTransientError
+from intacct_dagster.intacct.client import retry_after
+
+
+@pytest.mark.parametrize("kind, params", [("throttle", {"retry_after": 2}), ("server_error", {"status": 503})])
+def test_token_endpoint_throttling_is_waited_out(sandbox, kind, params):
+    sandbox.inject_fault(kind, times=3, path_contains="oauth2/token", **params)
+    waits: list[float] = []
+    auth = ClientCredentialsAuth(sandbox.token_url, sandbox.client_id, sandbox.client_secret, sandbox.username,
+                                 sleep=waits.append)
+    assert auth.token()
+    assert len(waits) == 3
+    if kind == "throttle":
+        assert all(w >= 2 for w in waits), waits  # Retry-After is honoured
+
+
+def test_token_endpoint_throttling_that_never_ends_is_transient(sandbox):
+    sandbox.inject_fault("throttle", times=50, path_contains="oauth2/token", retry_after=1)
+    auth = ClientCredentialsAuth(sandbox.token_url, sandbox.client_id, sandbox.client_secret, sandbox.username,
+                                 sleep=lambda s: None, max_attempts=4)
+    with pytest.raises(IntacctTransientError) as err:
+        auth.token()
+    assert not isinstance(err.value, IntacctAuthError)
+    assert err.value.retryable and "gave up after 4 attempts" in str(err.value)
+    assert sandbox.client_secret not in str(err.value)
+
+
+def test_wrong_secret_is_rejected_credentials_not_transient(sandbox):
+    auth = ClientCredentialsAuth(sandbox.token_url, sandbox.client_id, "wrong-secret", sandbox.username,
+                                 sleep=lambda s: None)
+    with pytest.raises(IntacctAuthError) as err:
+        auth.token()
+    assert not err.value.retryable and "wrong-secret" not in str(err.value)
+
+
+def test_retry_after_reads_every_gateway_header():
+    assert retry_after({"Retry-After": "3"}) == 3
+    assert retry_after({"X-IA-Throttle-Limit-RetryAfter": "5", "Retry-After": "1"}) == 5
+    assert retry_after({}) is None
