@@ -33,7 +33,7 @@ from intacct_dagster.intacct.catalog import IntacctObject
 from intacct_dagster.intacct.connection import Connection
 from intacct_dagster.intacct.errors import IntacctConfigError
 from intacct_dagster.intacct.plan import RunOptions
-from intacct_dagster.intacct.source import RunReport, intacct_source, run_options
+from intacct_dagster.intacct.source import RunReport, intacct_source, month_to_date_calls, run_options
 from intacct_dagster.log_bridge import extraction_logs_to
 from intacct_dagster.resources import IntacctResource
 from intacct_dagster.translator import IntacctTranslator, table_of
@@ -90,9 +90,17 @@ def build_intacct_assets(name: str, objects: Sequence[IntacctObject], translator
                     raise
                 raise failure from exc
             row_counts = _row_counts(pipeline, [table_of(r.asset_key) for r in results])
+            month_calls = _month_calls(pipeline, connection)
         meter = connection.client().meter
         context.log.info(f"Intacct API calls this run: {meter.total} ({meter.summary()}); "
-                         f"throttle/backoff waits {meter.wait_s:.1f}s")
+                         f"throttle/backoff waits {meter.wait_s:.1f}s; peak concurrent requests "
+                         f"{connection.client().limiter.peak}")
+        budget = reader.get("monthly_api_budget")
+        if budget and month_calls is not None and month_calls[1] > budget:
+            context.log.warning(
+                f"Intacct API calls in {month_calls[0]} reached {month_calls[1]} (this run: {meter.total}), over the "
+                f"monthly budget of {budget} ({intacct.settings_prefix}_MONTHLY_API_BUDGET); Intacct bills overage. "
+                "Consider a less frequent schedule or fewer tables.")
         for result in results:
             table = table_of(result.asset_key)
             calls = meter.for_object(by_name[table].path)
@@ -107,6 +115,8 @@ def build_intacct_assets(name: str, objects: Sequence[IntacctObject], translator
                 "intacct/api_calls": MetadataValue.int(calls["total"]),
                 "intacct/api_retries": MetadataValue.int(calls["retries"]),
             }
+            if month_calls is not None:
+                extra["intacct/api_calls_month_to_date"] = MetadataValue.int(month_calls[1])
             if config.window:
                 extra["intacct/window"] = f"{config.window[0] or ''}..{config.window[1] or ''}"
             if table in row_counts:
@@ -134,6 +144,15 @@ def build_intacct_assets(name: str, objects: Sequence[IntacctObject], translator
     load.__name__ = assets_op_name(name)
     return dlt_assets(dlt_source=spec_source, dlt_pipeline=_spec_pipeline(pipeline_name), name=assets_op_name(name),
                       dagster_dlt_translator=translator, pool=pool)(load)
+
+
+def _month_calls(pipeline: dlt.Pipeline, connection: Connection) -> tuple[str, int] | None:
+    """(month, API calls this month so far, this run included), from the state saved with the data."""
+    when = connection.client().latest_server_time
+    if when is None:
+        return None
+    month = when.strftime("%Y-%m")
+    return month, month_to_date_calls(pipeline.state, month)
 
 
 def _row_counts(pipeline: dlt.Pipeline, tables: list[str]) -> dict[str, int]:

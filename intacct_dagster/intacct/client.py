@@ -73,6 +73,7 @@ class IntacctClient:
         self._counter = itertools.count(1)
         self._count = 0
         self.meter = ApiMeter()
+        self.latest_server_time: datetime | None = None  # the newest `Date` seen on any thread
         self.limiter = limiter or RequestLimiter(max_concurrent_requests)
 
     def __repr__(self) -> str:
@@ -164,6 +165,9 @@ class IntacctClient:
                 continue
             status = resp.status_code
             self._local.server_time = _http_date(resp.headers.get("Date"))
+            if self._local.server_time is not None and (self.latest_server_time is None
+                                                        or self._local.server_time > self.latest_server_time):
+                self.latest_server_time = self._local.server_time
             if status < 400:
                 self.limiter.succeeded(resp.headers)
             if decode is not None and 200 <= status < 300 and content:

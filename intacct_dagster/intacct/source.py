@@ -277,9 +277,27 @@ def _extract(obj: IntacctObject, run: _Run) -> Iterator[Any]:
     saved = job.saved
     cursor = next_cursor(saved.cursor, collector.newest, plan.server_start) if plan.save_cursor else saved.cursor
     save(dlt.current.resource_state(), cursor, plan.column_names, saved.unqueryable + scan.dropped_fields)
+    record_api_calls(dlt.current.source_state(), plan.server_start, conn.client().meter.for_object(obj.path)["total"])
     logger.info("intacct: %s done: %d rows in %d pages%s", obj.name, collector.rows, collector.pages,
                 f"; cursor {cursor}" if plan.cursor_field else "")
     release_heap()
+
+
+def record_api_calls(source_state: dict, when: Any, calls: int) -> None:
+    """Month-to-date API calls of this company, kept with the state in the destination (`api_calls`:
+    {"YYYY-MM": n}), so a run can warn before the monthly allowance is exceeded."""
+    if when is None or not calls:
+        return
+    usage = source_state.setdefault("api_calls", {})
+    month = when.strftime("%Y-%m")
+    for old in [m for m in usage if m < month][:-2]:  # keep a few months for reference
+        usage.pop(old, None)
+    usage[month] = int(usage.get(month, 0)) + int(calls)
+
+
+def month_to_date_calls(pipeline_state: Mapping[str, Any], month: str) -> int:
+    usage = ((pipeline_state.get("sources") or {}).get("intacct") or {}).get("api_calls") or {}
+    return int(usage.get(month, 0))
 
 
 def _with_hints(table: pa.Table, plan: Plan) -> Any:
