@@ -76,7 +76,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_concurrent_requests", "MAX_CONCURRENT_REQUESTS", 4, "int", group="extraction",
             help="requests in flight at once (Intacct tier 1 grants 6 per application, 8 per company)"),
     Setting("monthly_api_budget", "MONTHLY_API_BUDGET", None, "int", group="extraction",
-            help="warn when a run would use more than this share of the monthly API-transaction allowance"),
+            help="the company's monthly API-transaction allowance: a run warns when this month's calls exceed it"),
     # destination: where the data lands
     Setting("destination", "DESTINATION", "duckdb", group="destination",
             help="dlt destination name (duckdb, postgres, snowflake, bigquery, ...)"),
