@@ -7,8 +7,9 @@ compact layout `{"ia::result":[...],"ia::meta":{...}}` that Intacct sends; any o
 `ia::meta` first), type surprise or parse error returns None and the caller takes the exact path
 (`exact_page`), which is slower but loads the same rows.
 
-Why cutting at `},{` is safe: if that sequence sits inside a string value, the line to its left ends in an
-unterminated string, so the whole page fails to parse and falls back; it can never yield a wrong row.
+Rows are cut at `},{"`, which never occurs inside a JSON string: a quote inside a string is always escaped
+(`\\"`), so text such as `Contacts: {Ann},{Bob}` stays whole. If a cut still produced a broken line, the
+whole page would fail to parse and take the exact path; it can never yield a wrong row.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .schema import Column
 
 HEAD = b'{"ia::result":['
 META_SEP = b'],"ia::meta":'
+ROW_SEP = b'},{"'  # between two rows; never inside a string (its quote would be escaped)
 _CAST_KINDS = frozenset({"date", "timestamp"})  # read as text, then cast (Arrow reads decimals itself)
 
 
@@ -76,7 +78,7 @@ def peek(content: bytes, key: str, cursor: str | None) -> RawPage | None:
     cut, meta = split
     if cut == len(HEAD):
         return RawPage(content, meta, None)
-    start = content.rfind(b"},{", len(HEAD), cut)
+    start = content.rfind(ROW_SEP, len(HEAD), cut)
     try:
         row = orjson.loads(content[start + 2 if start >= 0 else len(HEAD):cut])
     except orjson.JSONDecodeError:
@@ -118,7 +120,7 @@ class PageDecoder:
         if not raw:
             return ArrowPage(self.schema.empty_table(), meta, None)
         try:
-            read = pajson.read_json(io.BytesIO(raw.replace(b"},{", b"}\n{")), parse_options=self._parse)
+            read = pajson.read_json(io.BytesIO(raw.replace(ROW_SEP, b'}\n{"')), parse_options=self._parse)
             arrays = []
             for col, arr in zip(self.columns, read.columns, strict=True):
                 arrays.append(arr.cast(col.arrow_type) if col.kind in _CAST_KINDS else arr)
