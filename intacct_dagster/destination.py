@@ -77,7 +77,8 @@ class IntacctDestination(ConfigurableResource):
         from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
         credentials = DuckDbCredentials(
-            str(path), global_config={"memory_limit": values["duckdb_memory_limit"], "preserve_insertion_order": False}
+            str(path), global_config={"memory_limit": values["duckdb_memory_limit"], "preserve_insertion_order": False,
+                          "threads": int(values["duckdb_threads"])}
         )
         return dlt.destinations.duckdb(credentials=credentials)
 

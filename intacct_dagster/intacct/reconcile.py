@@ -40,6 +40,20 @@ def destination_keys(pipeline: Any, table: str, key_column: str = "key") -> pa.A
     return pa.concat_arrays(chunks) if chunks else pa.array([], pa.string())
 
 
+def destination_has_rows(pipeline: Any, table: str) -> bool:
+    """Whether `table` exists at the destination with at least one row (False without a pipeline)."""
+    from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+    if pipeline is None:
+        return False
+    try:
+        with pipeline.sql_client() as client:
+            rows = client.execute_sql(f"SELECT 1 FROM {client.make_qualified_table_name(table)} LIMIT 1")
+    except DatabaseUndefinedRelation:
+        return False
+    return bool(rows)
+
+
 def source_keys(fetch: Callable[[dict[str, Any]], dict[str, Any]], object_path: str, key: str = "key",
                 page_size: int = 4000, include_private: bool = False) -> pa.Array:
     """Every key the source has now: `fields: [key]`, keyset-paged by key."""

@@ -84,8 +84,10 @@ SETTINGS: tuple[Setting, ...] = (
             help="DuckDB file (relative to the working directory)"),
     Setting("dataset", "DATASET", None, group="destination",
             help="dataset (schema) name; default: the definitions' name (`intacct`)"),
-    Setting("duckdb_memory_limit", "DUCKDB_MEMORY_LIMIT", "256MB", group="destination",
+    Setting("duckdb_memory_limit", "DUCKDB_MEMORY_LIMIT", "128MB", group="destination",
             help="DuckDB memory cap during loads (spills to disk beyond it)"),
+    Setting("duckdb_threads", "DUCKDB_THREADS", 1, "int", group="destination",
+            help="DuckDB threads during loads (each adds memory; the merge is rarely the bottleneck)"),
     Setting("pipelines_dir", "DLT_PIPELINES_DIR", None, group="destination",
             help="keep dlt's working dir here (default: a private temp dir per run)"),
     # dagster: schedules, freshness, ownership

@@ -8,7 +8,6 @@ are read, and the token, model and pages fetched, when the resources are iterate
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import logging
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,8 +31,9 @@ from .errors import (
     IntacctTransientError,
 )
 from .keyset import MAX_PAGE_SIZE
+from .memory import release_heap, tune_allocator
 from .plan import MODES, Plan, RunOptions, make_plan
-from .reconcile import delete_markers, destination_keys, source_keys
+from .reconcile import delete_markers, destination_has_rows, destination_keys, source_keys
 from .scan import Collector, ScanPage, TableScan, run_in_thread
 from .schema import DELETED_COLUMN, arrow_schema, dlt_columns
 from .settings import IntacctSettings, SettingsReader
@@ -168,6 +168,7 @@ class _Run:
         if self._started:
             return
         self._started = True
+        tune_allocator()
         conn, options = self.connection, self.options
         client = conn.client()
         pipeline = _active_pipeline()
@@ -191,6 +192,8 @@ class _Run:
                 self.jobs[obj.name] = _Job(saved, error=answer)
                 continue
             plan = make_plan(obj, answer[0], saved, options, answer[1])
+            if plan.deletes != "none" and not destination_has_rows(pipeline, obj.name):
+                plan.deletes = "none"  # a first load: nothing can have been deleted from an empty table
             self.report.plans[obj.name] = plan
             logger.info("intacct: %s", plan.describe())
             scan = TableScan(plan, client, conn.settings.include_private, options.page_size)
@@ -312,16 +315,6 @@ def _active_pipeline() -> Any:
         return dlt.current.pipeline()
     except Exception:  # iterating the resource outside a pipeline (tests, scripts)
         return None
-
-
-def release_heap() -> None:
-    """Hand freed extract buffers back to the OS before dlt's load step, which runs in this same
-    process: otherwise the load's database memory stacks on top of the extract's high-water mark."""
-    pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
-        pass
 
 
 def _arrow_file_format() -> str | None:
