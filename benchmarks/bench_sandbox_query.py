@@ -10,7 +10,12 @@ By default the server runs in its own process (``python -m intacct_dagster.sandb
 so client and server do not share one GIL; ``--in-process`` runs it in a thread of this process instead
 (the way tests use it).
 
+``--latency``/``--latency-per-row``/``--concurrency-limit`` turn on the sandbox's gateway model (off by default,
+so the default run measures the sandbox itself); the server's statistics (requests by kind, peak in flight,
+429s, simulated latency) are printed at the end.
+
     python benchmarks/bench_sandbox_query.py [--lines 1000000] [--page-size 4000] [--in-process]
+        [--latency 0.2] [--latency-per-row 0.00002] [--concurrency-limit 8]
 """
 
 from __future__ import annotations
@@ -42,16 +47,19 @@ def _peak_rss_mb(pid: int | None) -> float:
     return int(m.group(1)) / 1024 if m else float("nan")
 
 
-def _start(lines: int, in_process: bool):
+def _start(lines: int, in_process: bool, gateway: dict):
     """(base_url, build_seconds, server pid or None, stop callable, admin token)"""
     if in_process:
         from intacct_dagster.sandbox import Sandbox
 
-        sb = Sandbox(lines=lines)
+        sb = Sandbox(lines=lines, **gateway)
         return sb.start(), sb.build_seconds, None, sb.stop, sb.admin_token
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "intacct_dagster.sandbox", "--port", "0", "--lines", str(lines)],
-                            stdout=subprocess.PIPE, text=True)
+    flags = ["--latency", str(gateway["latency_s"]), "--latency-per-row", str(gateway["latency_per_row_s"])]
+    if gateway["concurrency_limit"] is not None:
+        flags += ["--concurrency-limit", str(gateway["concurrency_limit"])]
+    proc = subprocess.Popen([sys.executable, "-m", "intacct_dagster.sandbox", "--port", "0", "--lines", str(lines),
+                             *flags], stdout=subprocess.PIPE, text=True)
     first = proc.stdout.readline()
     m = re.search(r"(http://\S+) .*built \d+ lines in ([\d.]+)s", first)
     if not m:
@@ -84,9 +92,14 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--page-size", type=int, default=4000)
     ap.add_argument("--in-process", action="store_true", help="run the server in a thread of this process")
+    ap.add_argument("--latency", type=float, default=0.0, help="sandbox latency per call (s)")
+    ap.add_argument("--latency-per-row", type=float, default=0.0, help="sandbox latency per row (s)")
+    ap.add_argument("--concurrency-limit", type=int, default=None, help="sandbox requests in flight per company")
     args = ap.parse_args()
+    gateway = {"latency_s": args.latency, "latency_per_row_s": args.latency_per_row,
+               "concurrency_limit": args.concurrency_limit}
 
-    base, build_s, pid, stop, admin = _start(args.lines, args.in_process)
+    base, build_s, pid, stop, admin = _start(args.lines, args.in_process, gateway)
     try:
         s = requests.Session()
         tok = s.post(f"{base}/oauth2/token", data={"grant_type": "client_credentials", **CREDS})

@@ -18,10 +18,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--key-collation", choices=("numeric", "text"), default="numeric")
     ap.add_argument("--json-layout", choices=("compact", "pretty", "meta_first"), default="compact")
     ap.add_argument("--extra-row-keys", action="store_true", help="query rows carry an unrequested key")
+    ap.add_argument("--latency", type=float, default=0.0, help="seconds each query/model/list/get call takes")
+    ap.add_argument("--latency-per-row", type=float, default=0.0, help="extra seconds per row returned")
+    ap.add_argument("--concurrency-limit", type=int, default=None,
+                    help="requests in flight per company before 429 GW-0010 (Sage tier 1: 8); default unlimited")
     args = ap.parse_args(argv)
     sb = Sandbox(lines=args.lines, seed=args.seed, token_lifetime_s=args.token_lifetime, port=args.port,
                  company_id=args.company_id, key_collation=args.key_collation, json_layout=args.json_layout,
-                 extra_row_keys=args.extra_row_keys)
+                 extra_row_keys=args.extra_row_keys, latency_s=args.latency, latency_per_row_s=args.latency_per_row,
+                 concurrency_limit=args.concurrency_limit)
     url = sb.start()
     print(f"Intacct sandbox: {url}  (built {args.lines} lines in {sb.build_seconds:.1f}s)")
     print(f"  token URL      {sb.token_url}")

@@ -1,7 +1,9 @@
 """``Sandbox``: the public Python API -- build data, run the server, inspect and mutate data, inject faults.
 
-This is the contract of docs/architecture.md section 1. All data mutations and query evaluation take one
-lock, so tests can modify data while a client is paging (and ``edit_during_scan`` does exactly that).
+This is the contract of docs/architecture.md section 4. All data mutations and query evaluation take one
+lock, so tests can modify data while a client is paging (and ``edit_during_scan`` does exactly that). The
+gateway's pace -- simulated latency and the per-company concurrency limit (``SandboxOptions``) -- is applied on
+the request threads outside that lock, so concurrent requests really overlap; ``stats()`` counts what happened.
 The sandbox clock is real UTC time plus an offset (``advance_clock``); token expiry and the HTTP ``Date`` header
 use the same clock. Mutations keep the books consistent: journal entries stay balanced, documents' dues follow
 their payment details, and deleting a payment re-opens what it paid.
@@ -19,7 +21,7 @@ from collections import Counter
 
 from .data_generator import Generator, utc_midnight_today
 from .faults import FaultInjector
-from .object_defs import OBJECTS_BY_PATH, SERVED_PATHS, custom_field
+from .object_defs import FORBIDDEN_OBJECTS, OBJECTS_BY_PATH, SERVED_PATHS, UNSUBSCRIBED_MODULES, custom_field
 from .query_engine import MOD, QueryEngine, Scope
 from .server import PREFIX, SandboxHTTPServer
 from .store import NULL_INT, Store, to_storage
@@ -37,41 +39,114 @@ _COMPOSITE_RANGE = (-(2**31) + 946684800 + 1, 2**31 + 946684800 - 1)  # instants
 
 
 class SandboxOptions:
-    """Runtime-switchable behaviours whose real-API counterpart is unknown or varies (clients must cope with all):
+    """Runtime-switchable behaviours (``sb.options.<name> = value``, or ``POST /__sandbox__/options``).
+
+    Response shapes whose real-API counterpart is unknown or varies (clients must cope with all):
 
     * ``key_collation``: ``"numeric"`` (default) or ``"text"`` -- how ``key`` compares in ``orderBy`` and
       ``$gt``/``$lt``/... (text: ``"10" < "9"``).
     * ``json_layout``: ``"compact"`` (default, as recorded), ``"pretty"`` or ``"meta_first"``.
     * ``extra_row_keys``: when true, query rows also carry a key that was not requested
       (``"API_QUERY_ALIAS__25": null``), as real invoice rows were recorded doing.
+
+    The gateway's pace (all off by default, so tests run at full speed):
+
+    * ``latency_s`` + ``latency_per_row_s`` x rows: seconds each query/model/list/get call takes before it is
+      answered (slept on the request's own thread, outside the data lock, so concurrent calls overlap);
+      ``latency_token``: the token endpoint takes ``latency_s`` too.
+    * ``concurrency_limit``: requests one company may have in flight (Sage tier 1: 8 per company); beyond it
+      the gateway answers 429 ``GW-0010`` at once, with ``Retry-After: retry_after_s``. None = unlimited.
+
+    What the company may use (see ``server.py``): ``forbidden_objects`` (paths the API user has no permission
+    for: 403) and ``unsubscribed_modules`` (applications the company does not subscribe to: 400).
     """
 
     _CHOICES = {"key_collation": ("numeric", "text"), "json_layout": ("compact", "pretty", "meta_first"),
                 "extra_row_keys": (False, True)}
+    _OTHER = ("latency_s", "latency_per_row_s", "latency_token", "concurrency_limit", "retry_after_s",
+              "forbidden_objects", "unsubscribed_modules")
+    NAMES = (*_CHOICES, *_OTHER)
 
     def __init__(self, on_change=None, **values):
         object.__setattr__(self, "_on_change", None)
         self.key_collation = "numeric"
         self.json_layout = "compact"
         self.extra_row_keys = False
+        self.latency_s = 0.0
+        self.latency_per_row_s = 0.0
+        self.latency_token = False
+        self.concurrency_limit = None
+        self.retry_after_s = 1
+        self.forbidden_objects = ()
+        self.unsubscribed_modules = ()
         for k, v in values.items():
             setattr(self, k, v)
         object.__setattr__(self, "_on_change", on_change)
 
     def __setattr__(self, name: str, value) -> None:
-        if name not in self._CHOICES:
-            raise AttributeError(f"unknown sandbox option {name!r}; known: {sorted(self._CHOICES)}")
-        if value not in self._CHOICES[name] or (name == "extra_row_keys" and not isinstance(value, bool)):
-            raise ValueError(f"option {name} must be one of {list(self._CHOICES[name])}, got {value!r}")
-        object.__setattr__(self, name, value)
-        if self._on_change is not None:
+        object.__setattr__(self, name, self._check(name, value))
+        if self._on_change is not None and name in self._CHOICES:
             self._on_change()
 
+    @classmethod
+    def _check(cls, name: str, value):
+        if name in cls._CHOICES:
+            if value not in cls._CHOICES[name] or (name == "extra_row_keys" and not isinstance(value, bool)):
+                raise ValueError(f"option {name} must be one of {list(cls._CHOICES[name])}, got {value!r}")
+            return value
+        if name in ("latency_s", "latency_per_row_s"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 600:
+                raise ValueError(f"option {name} must be a number of seconds in 0..600, got {value!r}")
+            return float(value)
+        if name == "latency_token":
+            if not isinstance(value, bool):
+                raise ValueError(f"option {name} must be true or false, got {value!r}")
+            return value
+        if name in ("concurrency_limit", "retry_after_s"):
+            if value is None and name == "concurrency_limit":
+                return None
+            low = 1 if name == "concurrency_limit" else 0
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"option {name} must be an integer >= {low}"
+                                 f"{' or None' if name == 'concurrency_limit' else ''}, got {value!r}")
+            return value
+        if name == "forbidden_objects":
+            vals = (value,) if isinstance(value, str) else tuple(value or ())
+            bad = [p for p in vals if p not in SERVED_PATHS]
+            if bad:
+                raise ValueError(f"forbidden_objects: not served objects: {bad}")
+            return vals
+        if name == "unsubscribed_modules":
+            vals = (value,) if isinstance(value, str) else tuple(value or ())
+            apps = {p.split("/", 1)[0] for p in SERVED_PATHS}
+            bad = [m for m in vals if m not in apps]
+            if bad:
+                raise ValueError(f"unsubscribed_modules: unknown applications {bad}; known: {sorted(apps)}")
+            return vals
+        raise AttributeError(f"unknown sandbox option {name!r}; known: {sorted(cls.NAMES)}")
+
+    @classmethod
+    def coerce(cls, name: str, value):
+        """An option value given as text (admin endpoint query strings) in its proper type."""
+        if not isinstance(value, str):
+            return value
+        low = value.strip().lower()
+        if name in ("extra_row_keys", "latency_token"):
+            return low in ("1", "true", "yes", "on")
+        if name in ("latency_s", "latency_per_row_s"):
+            return float(value)
+        if name in ("concurrency_limit", "retry_after_s"):
+            return None if low in ("", "none", "null") else int(value)
+        if name in ("forbidden_objects", "unsubscribed_modules"):
+            return tuple(x for x in (s.strip() for s in value.split(",")) if x)
+        return value
+
     def key(self) -> tuple:
+        """The options that shape response bodies (part of the page cache key)."""
         return (self.key_collation, self.json_layout, self.extra_row_keys)
 
     def as_dict(self) -> dict:
-        return dict(zip(self._CHOICES, self.key(), strict=True))
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in ((n, getattr(self, n)) for n in self.NAMES)}
 
     def update(self, **values) -> None:
         for k, v in values.items():
@@ -89,7 +164,10 @@ class Sandbox:
 
     def __init__(self, lines: int = 2_000, seed: int = 7, token_lifetime_s: int = 43_200,
                  host: str = "127.0.0.1", port: int = 0, company_id: str = COMPANY_ID,
-                 key_collation: str = "numeric", json_layout: str = "compact", extra_row_keys: bool = False):
+                 key_collation: str = "numeric", json_layout: str = "compact", extra_row_keys: bool = False,
+                 latency_s: float = 0.0, latency_per_row_s: float = 0.0, latency_token: bool = False,
+                 concurrency_limit: int | None = None, retry_after_s: int = 1,
+                 forbidden_objects=FORBIDDEN_OBJECTS, unsubscribed_modules=UNSUBSCRIBED_MODULES):
         if lines < 2:
             raise ValueError("lines must be >= 2")
         if not company_id or any(c in company_id for c in "@| "):
@@ -101,10 +179,20 @@ class Sandbox:
         self._lock = threading.RLock()
         self._count_lock = threading.Lock()
         self._requests: Counter[str] = Counter()
+        self._kinds: Counter[str] = Counter()  # requests by kind (token, query, model, list, get, other)
+        self._in_flight: Counter[str] = Counter()  # per company (the token's cnyId)
+        self._peak: Counter[str] = Counter()
+        self._n429 = 0  # 429 answers sent (concurrency limit and throttle faults)
+        self._limit_rejections = 0  # of which: over the concurrency limit
+        self._latency_total = 0.0  # seconds of simulated latency imposed
+        self._latency_calls = 0
         self._page_cache: dict = {}  # last few serialized query pages (retries of the same page are free)
         self.admin_token = os.urandom(16).hex()
         self.options = SandboxOptions(self._options_changed, key_collation=key_collation, json_layout=json_layout,
-                                      extra_row_keys=extra_row_keys)
+                                      extra_row_keys=extra_row_keys, latency_s=latency_s,
+                                      latency_per_row_s=latency_per_row_s, latency_token=latency_token,
+                                      concurrency_limit=concurrency_limit, retry_after_s=retry_after_s,
+                                      forbidden_objects=forbidden_objects, unsubscribed_modules=unsubscribed_modules)
         t0 = time.perf_counter()
         self.store = Store()
         self._gen = Generator(self.store, seed, utc_midnight_today())
@@ -218,9 +306,10 @@ class Sandbox:
             vis = self.engine.indexes.visible_rows(path, self._scope(entity_id, include_private))
             return {str(r + 1) for r in vis}
 
-    def _count_request(self, descriptor: str) -> None:
+    def _count_request(self, descriptor: str, kind: str = "other") -> None:
         with self._count_lock:
             self._requests[descriptor] += 1
+            self._kinds[kind] += 1
 
     def request_count(self, path_contains: str | None = None) -> int:
         with self._count_lock:
@@ -229,6 +318,96 @@ class Sandbox:
     def reset_request_count(self) -> None:
         with self._count_lock:
             self._requests.clear()
+            self._kinds.clear()
+
+    # ------------------------------------------------------------------------------------------ gateway
+    def readable_paths(self) -> list[str]:
+        """Served objects this API user can read: ``object_paths()`` less forbidden objects and the objects of
+        unsubscribed modules (those are listed by the model service but answer errors)."""
+        return [p for p in SERVED_PATHS if self.access_error(p) is None]
+
+    def access_error(self, path: str) -> str | None:
+        """``"forbidden"``, ``"unsubscribed"`` or None: how the API answers any use of ``path`` now."""
+        opts = self.options
+        if path.split("/", 1)[0] in opts.unsubscribed_modules:
+            return "unsubscribed"
+        if path in opts.forbidden_objects:
+            return "forbidden"
+        return None
+
+    def _enter(self, company: str) -> bool:
+        """Take one of the company's concurrent slots; False (and counted) when none is left."""
+        limit = self.options.concurrency_limit
+        with self._count_lock:
+            n = self._in_flight[company]
+            if limit is not None and n >= limit:
+                self._limit_rejections += 1
+                return False
+            self._in_flight[company] = n + 1
+            if n + 1 > self._peak[company]:
+                self._peak[company] = n + 1
+            return True
+
+    def _leave(self, company: str) -> None:
+        with self._count_lock:
+            self._in_flight[company] -= 1
+
+    def _throttle_headers(self, company: str, retry: bool = False) -> dict:
+        """``X-IA-Throttle-Limit`` and ``-Remaining`` (limit minus requests in flight now) as the gateway sends on
+        every answer; with ``retry`` also ``X-IA-Throttle-Limit-RetryAfter`` and ``Retry-After``. None when the
+        sandbox runs without a limit."""
+        limit = self.options.concurrency_limit
+        if limit is None:
+            return {}
+        with self._count_lock:
+            remaining = max(0, limit - self._in_flight[company])
+        out = {"X-IA-Throttle-Limit": str(limit), "X-IA-Throttle-Limit-Remaining": "0" if retry else str(remaining)}
+        if retry:
+            ra = str(self.options.retry_after_s)
+            out.update({"X-IA-Throttle-Limit-RetryAfter": ra, "Retry-After": ra})
+        return out
+
+    def _latency(self, kind: str, rows: int) -> float:
+        """Seconds the gateway takes to answer a call of ``kind`` returning ``rows`` rows (0: no latency)."""
+        opts = self.options
+        if kind in ("query", "model", "list", "get"):
+            return opts.latency_s + opts.latency_per_row_s * max(0, rows)
+        if kind == "token" and opts.latency_token:
+            return opts.latency_s
+        return 0.0
+
+    def _record_latency(self, seconds: float) -> None:
+        with self._count_lock:
+            self._latency_total += seconds
+            self._latency_calls += 1
+
+    def _record_status(self, status: int) -> None:
+        if status == 429:
+            with self._count_lock:
+                self._n429 += 1
+
+    def stats(self) -> dict:
+        """Counters for tests and benchmarks: requests (total and by kind), requests in flight and the peak per
+        company, 429s sent (``throttled``; ``rejected_by_limit`` of them by the concurrency limit), simulated
+        latency imposed (sum of the sleeps, and how many calls slept), query-engine counters, build time."""
+        e = self.engine
+        with self._count_lock:
+            return {"requests": sum(self._requests.values()), "requests_by_kind": dict(self._kinds),
+                    "in_flight": {k: v for k, v in self._in_flight.items() if v}, "peak_in_flight": dict(self._peak),
+                    "throttled": self._n429, "rejected_by_limit": self._limit_rejections,
+                    "latency_total_s": round(self._latency_total, 6), "latency_calls": self._latency_calls,
+                    "concurrency_limit": self.options.concurrency_limit,
+                    "fast_hits": e.fast_hits, "slow_hits": e.slow_hits, "prefetch_hits": e.prefetch_hits,
+                    "build_seconds": self.build_seconds}
+
+    def reset_stats(self) -> None:
+        """Zero every counter of ``stats()`` (and ``request_count()``); requests in flight stay counted."""
+        with self._count_lock:
+            self._requests.clear()
+            self._kinds.clear()
+            self._peak = Counter({k: v for k, v in self._in_flight.items() if v})
+            self._n429 = self._limit_rejections = self._latency_calls = 0
+            self._latency_total = 0.0
 
     @staticmethod
     def _check_path(path: str) -> None:
@@ -328,8 +507,14 @@ class Sandbox:
                 for p in sorted({t.cols[owner][r] for r in rows}):
                     self._delete_payment(pay_path, p, now)
             else:
+                owned = [x.target for x in t.odef.lists
+                         if x.target in st.tables and st.table(x.target).odef.owner_ref is not None]
                 for r in rows:
                     t.kill(r)
+                    for child_path in owned:  # owned lines (exchange-rate lines, budget details) go along
+                        child = st.table(child_path)
+                        for c in st.child_index(child_path).get(r, ()):
+                            child.kill(c)
             return [str(r + 1) for r in range(t.n) if not t.alive[r] and r not in dead_before]
 
     def _delete_docs(self, path: str, rows: set[int], now: int) -> None:
@@ -467,9 +652,11 @@ class Sandbox:
         if action == "keys":
             return sorted(self.keys(args["path"]), key=int)
         if action == "stats":
-            e = self.engine
-            return {"fast_hits": e.fast_hits, "slow_hits": e.slow_hits, "prefetch_hits": e.prefetch_hits,
-                    "requests": self.request_count(), "build_seconds": self.build_seconds}
+            return self.stats()
+        if action == "reset_stats":
+            return self.reset_stats()
+        if action == "readable_paths":
+            return self.readable_paths()
         if action == "object_paths":
             return self.object_paths()
         if action == "request_count":
@@ -481,10 +668,10 @@ class Sandbox:
         if action == "issue_auth_code":
             return self.issue_auth_code(args.get("entity_id"))
         if action == "options":
-            opts = {k: v for k, v in args.items() if k in SandboxOptions._CHOICES}
-            if "extra_row_keys" in opts and isinstance(opts["extra_row_keys"], str):
-                opts["extra_row_keys"] = opts["extra_row_keys"].lower() in ("1", "true")
-            self.options.update(**opts)
+            unknown = [k for k in args if k not in SandboxOptions.NAMES]
+            if unknown:
+                raise ValueError(f"unknown options {unknown}; known: {list(SandboxOptions.NAMES)}")
+            self.options.update(**{k: SandboxOptions.coerce(k, v) for k, v in args.items()})
             return self.options.as_dict()
         if action == "set_field":
             touch = str(args.get("touch", "false")).lower() in ("1", "true")

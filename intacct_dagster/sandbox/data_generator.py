@@ -146,6 +146,7 @@ def to_base(cents: int, micro: int) -> int:
 class Generator:
     def __init__(self, store: Store, seed: int, anchor: int):
         self.store = store
+        self.seed = seed
         self.rng = random.Random(seed)
         self.anchor = anchor
         self.t0 = anchor - SPAN_DAYS * DAY
@@ -153,6 +154,9 @@ class Generator:
         self.grain = 1
         self._elig: dict[tuple[str, int], tuple[int, list[int]]] = {}
         self._hard = 0
+        from .more_data import MoreData
+
+        self.more = MoreData(self)
 
     # ------------------------------------------------------------------------------------------ helpers
     def _user(self) -> int:
@@ -280,6 +284,10 @@ class Generator:
         self.create_entries(lines, bulk=True)
         self._hard_cases()
         self._party_totals()
+        # the objects added later draw from a stream of their own: the data above stays the same for a seed
+        saved, self.rng = self.rng, random.Random(self.seed + 7_000_003)
+        self.more.build(lines)
+        self.rng = saved
 
     def _hard_cases(self) -> None:
         """Null and future modifiedDateTime on a few master and transaction records (deterministic picks)."""
@@ -336,6 +344,8 @@ class Generator:
 
     def create_row(self, path: str, now: int | None = None) -> int:
         """Append one generated record of a master-data object (documents/entries/payments delegate)."""
+        if path in self.more.factories:
+            return self.more.create(path, now)
         if path in ("accounts-payable/payment", "accounts-receivable/payment"):
             return self.create_payment(path, now)
         if path in ("accounts-payable/payment-detail", "accounts-receivable/payment-detail"):

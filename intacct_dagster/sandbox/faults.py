@@ -5,6 +5,14 @@ A fault matches a request when ``path_contains`` is a substring of the request d
 hits both ``GET /objects/accounts-payable/vendor`` and a query of the vendor object. Faults without
 ``path_contains`` match every API request except the token endpoint (so a client can still get the token
 it needs to observe the fault); to fault the token endpoint name it: ``path_contains="oauth2/token"``.
+
+Kinds: ``throttle`` (429 ``GW-0010``, ``retry_after`` seconds), ``server_error`` (``status`` 500/502/503),
+``token_invalid`` (401 ``tokenInvalid``), ``token_invalid_400`` (400 "Invalid token"), ``gw_invalid_token`` (401
+``GW-0031``), ``reset`` (connection reset before the request is processed), ``reset_after`` (the request IS
+processed -- a refresh token rotates, a query runs -- then the connection is reset without an answer: the
+client's "answer lost after the server acted" case), ``slow`` (``delay_s`` before processing), ``truncated``
+(half the body, then the connection closes), ``edit_during_scan`` (``n`` records of the queried object change
+just before the page is read).
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import threading
 from dataclasses import dataclass, field
 
 KINDS = {"throttle", "server_error", "token_invalid", "token_invalid_400", "gw_invalid_token", "reset", "slow",
-         "truncated", "edit_during_scan"}
+         "truncated", "edit_during_scan", "reset_after"}
 
 
 @dataclass

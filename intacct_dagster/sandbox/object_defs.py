@@ -199,14 +199,15 @@ def _ref_target(sch: ObjectSchema, name: str, override: str | None) -> str:
     return target
 
 
-def ref_from_schema(sch: ObjectSchema, name: str, target: str | None = None, extra: tuple[str, ...] = ()) -> Ref:
+def ref_from_schema(sch: ObjectSchema, name: str, target: str | None = None, extra: tuple[str, ...] = (),
+                    only: tuple[str, ...] = REF_SUBS) -> Ref:
     node = sch.get(name)
     if not node.is_object:
         raise SchemaError(f"{sch.path}: {name!r} is not an object in Sage's schema, it cannot be a ref")
     kids = sch.children(name)
     if "key" not in kids and "id" not in kids:
         raise SchemaError(f"{sch.path}: {name!r} has neither key nor id: it is a group, not a ref")
-    subs = [field_from_schema(sch, f"{name}.{s}", s) for s in REF_SUBS if s in kids]
+    subs = [field_from_schema(sch, f"{name}.{s}", s) for s in REF_SUBS if s in kids and s in only]
     subs += [field_from_schema(sch, f"{name}.{s}", s) for s in extra]
     return Ref(name, _ref_target(sch, name, target), tuple(subs))
 
@@ -222,12 +223,14 @@ def _audit(sch: ObjectSchema) -> tuple[list[Field], list[Ref], dict[str, str]]:
 
 
 def from_schema(path: str, fields: str, refs: str = "", lists: str = "", targets: dict | None = None,
-                ref_extra: dict | None = None, custom: dict | None = None, **kw) -> ObjectDef:
+                ref_extra: dict | None = None, custom: dict | None = None, ref_only: dict | None = None,
+                **kw) -> ObjectDef:
     """An ObjectDef whose every attribute is read from Sage's schema of ``path``.
 
     ``fields``/``refs``/``lists``: whitespace-separated flat names (``audit`` expands to the schema's whole audit
     group). ``targets``: ref -> apiObject where the schema has no href example. ``ref_extra``: ref -> extra
-    sub-fields served besides key/id/name/href. ``custom``: ``nsp::`` custom fields (name -> kind)."""
+    sub-fields served besides key/id/name/href. ``ref_only``: ref -> the standard sub-fields served when not all
+    of key/id/name/href are (the target has no such field). ``custom``: ``nsp::`` custom fields (name -> kind)."""
     sch = object_schema(path)
     out_fields: list[Field] = []
     out_refs: list[Ref] = []
@@ -241,7 +244,8 @@ def from_schema(path: str, fields: str, refs: str = "", lists: str = "", targets
         else:
             out_fields.append(field_from_schema(sch, name))
     for name in refs.split():
-        out_refs.append(ref_from_schema(sch, name, (targets or {}).get(name), tuple((ref_extra or {}).get(name, ()))))
+        out_refs.append(ref_from_schema(sch, name, (targets or {}).get(name), tuple((ref_extra or {}).get(name, ())),
+                                        tuple((ref_only or {}).get(name, REF_SUBS))))
     out_lists = []
     for name in lists.split():
         p = sch.get(name)
@@ -453,6 +457,120 @@ def _schema_objects() -> list[ObjectDef]:
     ]
 
 
+def _more_objects() -> list[ObjectDef]:
+    """The rest of what a finance team loads (cash, contracts, fixed assets, adjustments, budgets, rates, tax,
+    security) and the reference objects that used to be hidden tables (vendor/customer types, journals, users,
+    contacts). Data: ``more_data.py``."""
+    T = DIM_TARGETS
+    BANK = "key id href status audit"
+    return [
+        from_schema("accounts-payable/vendor-type", "key id href status form1099.type form1099.box audit",
+                    refs="parent", has_entity=False, mutate_field="form1099.type"),
+        from_schema("accounts-receivable/customer-type", "key id href status audit", refs="parent",
+                    has_entity=False, mutate_field=None),
+        from_schema("general-ledger/journal",
+                    "key id name href status bookId bookType isAdjustment isBillable disallowDirectPosting audit",
+                    has_entity=False, mutate_field=None),
+        from_schema("company-config/user",
+                    "key id href userName accountEmail userType adminPrivileges status webServices.isEnabled "
+                    "entityAccess.allowUnrestrictedAccess entityAccess.allowTopLevelAccess audit",
+                    has_entity=False, mutate_field="accountEmail"),
+        from_schema("company-config/contact",
+                    "key id href printAs companyName firstName lastName email1 phone1 mailingAddress.city "
+                    "mailingAddress.country status showInContactList",
+                    has_entity=False, mutate_field="printAs"),
+        from_schema("company-config/role", "key id href description roleType applyTo audit", has_entity=False),
+        from_schema("company-config/exchange-rate-type", "key id href name isDefault audit", has_entity=False,
+                    id_is_key=True, mutate_field=None),
+        from_schema("company-config/exchange-rate", "key id href fromCurrency toCurrency audit",
+                    refs="exchangeRateType", lists="lines", has_entity=False, id_is_key=True, mutate_field=None),
+        from_schema("company-config/exchange-rate-line",
+                    "key id href effectiveStartDate rate reciprocalRate audit", refs="exchangeRate",
+                    has_entity=False, id_is_key=True, owner_ref="exchangeRate", mutate_field=None),
+        from_schema("company-config/employee-rate", "key id href hourlyRate annualSalary startDate endDate audit",
+                    refs="employee", id_is_key=True, mutate_field=None),
+        from_schema("cash-management/checking-account",
+                    f"{BANK} bankAccountDetails.accountNumber bankAccountDetails.bankName "
+                    "bankAccountDetails.routingNumber bankAccountDetails.currency bankAccountDetails.bankAddress.city "
+                    "bankAccountDetails.bankAddress.country accounting.disableInterEntityTransfer "
+                    "reconciliation.lastReconciledBalance reconciliation.lastReconciledDate",
+                    refs="accounting.glAccount accounting.apJournal accounting.arJournal department location entity",
+                    targets=T, mutate_field=None),
+        from_schema("cash-management/savings-account",
+                    f"{BANK} bankAccountDetails.accountNumber bankAccountDetails.bankName "
+                    "bankAccountDetails.routingNumber bankAccountDetails.currency "
+                    "reconciliation.lastReconciledBalance reconciliation.lastReconciledDate",
+                    refs="accounting.glAccount entity", targets=T, mutate_field=None),
+        from_schema("cash-management/credit-card-account",
+                    f"{BANK} accountDetails.description accountDetails.cardType accountDetails.accountType "
+                    "accountDetails.expirationMonth accountDetails.expirationYear accountDetails.currency",
+                    refs="accounting.offsetGLAccount vendor entity", targets=T,
+                    mutate_field="accountDetails.description"),
+        from_schema("cash-management/bank-transaction",
+                    "key id href txnType postingDate documentType documentNumber amount description payee txnId "
+                    "reconciliationInformation.status reconciliationInformation.amountToMatch audit",
+                    refs="financialAccount", ref_extra={"financialAccount": ("accountType", "currency")},
+                    id_is_key=True),
+        from_schema("contracts/contract-type", "key id href description status audit", refs="parent",
+                    has_entity=False),
+        from_schema("contracts/contract",
+                    "key id href name description status state startDate endDate billingFrequency "
+                    "currency.baseCurrency currency.txnCurrency currency.exchangeRateType isRenewable "
+                    "contractTotalAmount billedAmount audit",
+                    refs="contractType paymentTerm contacts.billTo entity", targets=T,
+                    ref_only={"contractType": ("key", "id", "href")}),
+        from_schema("contracts/contract-line",
+                    "key id href state lineNumber startDate endDate itemDescription deliveryStatus postingDate "
+                    "lineType memo isRecurring currency.baseCurrency currency.txnCurrency billing.frequency "
+                    "billing.flatFixedAmount billing.startDate billing.endDate audit",
+                    refs="contract item", id_is_key=True, mutate_field="memo"),
+        from_schema("fixed-assets/depreciation-method", "key id href name audit", has_entity=False,
+                    mutate_field=None),
+        from_schema("fixed-assets/asset-classification", "key id href name status audit",
+                    refs="assetGLAccount accumulatedDepreciationGLAccount depreciationExpenseGLAccount",
+                    has_entity=False, mutate_field=None),
+        from_schema("fixed-assets/asset",
+                    "key id href name description state assetCost salvageValue inServiceDate acquisitionDate "
+                    "serialNumber assetTag quantity isDepreciable type status notes audit",
+                    refs="assetGLAccount accumulatedDepreciationGLAccount depreciationExpenseGLAccount "
+                         "dimensions.department dimensions.location", targets=T, mutate_field="notes"),
+        from_schema("accounts-payable/adjustment",
+                    "key id href adjustmentNumber recordType state description createdDate isTaxInclusive "
+                    "totalEntered totalBaseAmountDue txnTotalEntered txnTotalDue currency.exchangeRateDate "
+                    "currency.exchangeRateTypeId currency.exchangeRate currency.baseCurrency currency.txnCurrency "
+                    "referenceNumber moduleKey audit",
+                    refs="vendor entity", targets=T, id_is_key=True),
+        from_schema("accounts-receivable/adjustment",
+                    "key id href txnType adjustmentNumber state description documentNumber baseCurrency.currency "
+                    "baseCurrency.totalAmountEntered baseCurrency.totalDue txnCurrency.currency "
+                    "txnCurrency.totalEntered txnCurrency.totalDue exchangeRate.date exchangeRate.rate "
+                    "exchangeRate.typeId moduleKey createdDate glPostingDate audit",
+                    refs="customer entity", targets=T, id_is_key=True),
+        from_schema("general-ledger/account-group",
+                    "key id href title displayTotalLineAs manager normalBalance groupType calculationMethod isKPI "
+                    "includeChildAmount audit", has_entity=False, mutate_field="manager"),
+        from_schema("general-ledger/budget",
+                    "key id href description isDefault status consolidateAmounts currency postProjectEstimate "
+                    "postProjectContract systemGenerated submitterName audit",
+                    refs="entity", lists="lines", targets=T),
+        from_schema("general-ledger/budget-detail",
+                    "key id href amount notes currency.txnCurrency budgetGrowth.growBy audit",
+                    refs="budget glAccount dimensions.department dimensions.location reportingPeriod", targets=T,
+                    ref_extra={"reportingPeriod": ("startDate", "endDate")}, id_is_key=True, owner_ref="budget",
+                    mutate_field="notes", http_methods="OPTIONS,GET,PATCH,DELETE"),
+        from_schema("tax/tax-detail",
+                    "key id href status taxUniqueId taxRate taxType amountToTax description taxPercent "
+                    "reverseCharge useExpenseAccount isSystemGenerated", refs="glAccount", has_entity=False),
+        from_schema("time/timesheet-rule",
+                    "key id href name startDate endDate minHoursPerWorkDay maxHoursPerWorkDay requireNotes "
+                    "doNotAllowOnHolidays status", id_is_key=True, has_entity=False, mutate_field=None),
+        from_schema("time/timesheet-approval-record",
+                    "key id href approvalStage approvalType approvalLevel recordDate state comments",
+                    refs="approvedBy approver", id_is_key=True, has_entity=False, mutate_field=None,
+                    http_methods="OPTIONS,GET"),
+    ]
+
+
 def _manual_objects() -> list[ObjectDef]:
     return [
         manual("platform-apps/nsp::project_budget",
@@ -463,20 +581,27 @@ def _manual_objects() -> list[ObjectDef]:
 
 
 def _hidden_objects() -> list[ObjectDef]:
+    """Reference-only tables (no vendored schema): targets of references, never served as objects."""
     return [
-        _hidden("accounts-payable/vendor-type"),
-        _hidden("accounts-receivable/customer-type"),
         _hidden("accounts-receivable/term"),
-        _hidden("general-ledger/journal"),
         _hidden("company-config/txn-currency"),
-        _hidden("company-config/user"),
-        _hidden("company-config/contact", *(_m(x) for x in CONTACT_EXTRA)),
         _hidden("projects/project-status"),
+        # what bank transactions point at (checking, savings and credit-card accounts alike)
+        _hidden("cash-management/bank-account", _m("accountType", "enum", enum=("bank", "creditCard")),
+                _m("currency")),
+        _hidden("general-ledger/reporting-period", _m("startDate", "date"), _m("endDate", "date")),
     ]
 
 
+# What the sandbox's API user may not use (defaults of Sandbox(forbidden_objects=..., unsubscribed_modules=...)):
+# employee pay rates are the textbook object a web-services role is not granted; Time (timesheets) is a module
+# many finance-only companies do not subscribe to. Both stay listed by the model service (discovery sees them).
+FORBIDDEN_OBJECTS: tuple[str, ...] = ("company-config/employee-rate",)
+UNSUBSCRIBED_MODULES: tuple[str, ...] = ("time",)
+
+
 def _build() -> list[ObjectDef]:
-    objs = _hidden_objects() + _schema_objects()
+    objs = _hidden_objects() + _schema_objects() + _more_objects()
     have = {o.path for o in objs}
     for m in _manual_objects():
         if m.path not in have:
@@ -486,9 +611,17 @@ def _build() -> list[ObjectDef]:
         for r in o.refs:
             if r.target not in by:
                 raise SchemaError(f"{o.path}: ref {r.name} targets {r.target}, which the sandbox does not define")
+            target = by[r.target]
+            for sub in r.fields:
+                if sub not in REF_SUBS and target.field(sub) is None:
+                    raise SchemaError(f"{o.path}: ref {r.name} serves {sub}, which {r.target} does not have")
+            if "name" in r.fields and target.field("name") is None:
+                raise SchemaError(f"{o.path}: ref {r.name} serves name, which {r.target} does not have")
         for lst in o.lists:
             if lst.target in by and by[lst.target].owner_ref is None:
                 raise SchemaError(f"{o.path}: list {lst.name} -> {lst.target} is not an owned object")
+        if o.mutate_field is not None and o.field(o.mutate_field) is None:
+            raise SchemaError(f"{o.path}: mutate_field {o.mutate_field} is not one of its fields")
     return objs
 
 

@@ -4,6 +4,15 @@ Routing, authentication, entity headers, fault application and JSON (orjson) enc
 delegated to the ``Sandbox`` (control.py), the query engine and the token service. Responses go out in one
 ``sendall`` with ``TCP_NODELAY`` so multi-MB query pages are not delayed by Nagle/delayed-ACK.
 
+The gateway (``_dispatch``): each API request bearing a valid token takes one of its company's (``cnyId``)
+concurrent slots for as long as it runs; beyond ``options.concurrency_limit`` it is answered at once with 429
+``GW-0010``. With a limit set, every answer carries ``X-IA-Throttle-Limit`` and ``X-IA-Throttle-Limit-Remaining``
+(limit minus requests in flight when it is sent); 429s add ``X-IA-Throttle-Limit-RetryAfter`` and
+``Retry-After``. The simulated latency (``options.latency_s + latency_per_row_s x rows``) is slept after the
+answer is computed, outside the data lock, before it is sent. The token endpoint is not counted against the
+limit (no token yet) and has no latency unless ``latency_token``. Objects the API user may not use answer
+403/400 (``Handler._denied``).
+
 Every response carries an HTTP ``Date`` header from the *sandbox* clock (real time + ``advance_clock``), which
 clients may use as the server's time. Bodies follow ``Sandbox.options.json_layout``: ``compact`` (as recorded
 from the real API), ``pretty`` (indented; numbers and strings kept byte for byte) or ``meta_first``
@@ -80,6 +89,21 @@ def encode(body, layout: str) -> bytes:
     return pretty_json(data.decode()).encode() if layout == "pretty" else data
 
 
+def request_kind(sub: str) -> str:
+    """``token``, ``query``, ``model``, ``list`` (``/objects/<app>/<object>``), ``get`` (``.../<keys>``) or
+    ``other``, for the latency model and the statistics."""
+    if sub.startswith("/oauth2/"):
+        return "token"
+    if sub == "/services/core/query":
+        return "query"
+    if sub == "/services/core/model":
+        return "model"
+    if sub.startswith("/objects/"):
+        n = len([p for p in sub[len("/objects/"):].split("/") if p])
+        return {2: "list", 3: "get"}.get(n, "other")
+    return "other"
+
+
 class _Abort(Exception):
     """Response already handled (or deliberately not sent)."""
 
@@ -128,6 +152,13 @@ class Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body, headers: dict | None = None, truncate: bool = False) -> None:
         sb = self.server.sandbox
         data = encode(body, sb.options.json_layout)
+        sb._record_status(status)
+        if self._company is not None:  # the gateway's throttle headers, on every answer to a company's request
+            headers = {**sb._throttle_headers(self._company, retry=status == 429), **(headers or {})}
+            # the slot is free before the answer leaves: a client that keeps at most `limit` requests in
+            # flight (counting from send to answer received) is never refused
+            sb._leave(self._company)
+            self._company = None
         lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}\r\n",
                  f"Date: {formatdate(sb._now_epoch(), usegmt=True)}\r\n",
                  "Content-Type: application/json\r\n", f"Content-Length: {len(data)}\r\n"]
@@ -164,6 +195,8 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         sb = self.server.sandbox
         self._responded = False
+        self._company: str | None = None  # set while this request holds one of its company's concurrent slots
+        self._rows = 0  # rows the answer carries (for the per-row latency)
         try:
             body = self._read_body()
             url = urlsplit(self.path)
@@ -183,15 +216,32 @@ class Handler(BaseHTTPRequestHandler):
                     parsed = None
                 if isinstance(parsed, dict) and isinstance(parsed.get("object"), str):
                     descriptor += f" object={parsed['object']}"
-            sb._count_request(descriptor)
-            fault = sb.faults.take(descriptor)
-            truncate = False
-            if fault is not None:
-                truncate = self._apply_fault(fault, sub, parsed)
-                if self._responded:
-                    return
-            status, payload, headers = self._route(method, sub, qs, body, parsed)
-            self._send(status, payload, headers, truncate=truncate)
+            kind = request_kind(sub)
+            sb._count_request(descriptor, kind)
+            company = self._company_of_request(kind)
+            if company is not None:
+                if not sb._enter(company):  # over the company's concurrency limit: 429 at once
+                    return self._send(429, errors.gateway_error("GW-0010", "API rate limit exceeded"),
+                                      sb._throttle_headers(company, retry=True))
+                self._company = company
+            try:
+                fault = sb.faults.take(descriptor)
+                truncate = False
+                if fault is not None:
+                    truncate = self._apply_fault(fault, sub, parsed)
+                    if self._responded:
+                        return
+                status, payload, headers = self._route(method, sub, qs, body, parsed)
+                if fault is not None and fault.kind == "reset_after":
+                    return self._reset()  # the request was processed (a refresh token rotated): no answer
+                delay = sb._latency(kind, self._rows)
+                if delay > 0:  # the gateway's pace: sleep on this thread only, no lock held
+                    time.sleep(delay)
+                    sb._record_latency(delay)
+                self._send(status, payload, headers, truncate=truncate)
+            finally:
+                if self._company is not None:
+                    sb._leave(self._company)
         except _Abort:
             return
         except (ConnectionError, BrokenPipeError):
@@ -205,6 +255,17 @@ class Handler(BaseHTTPRequestHandler):
                     self.close_connection = True
             raise
 
+    def _company_of_request(self, kind: str) -> str | None:
+        """The company (token ``cnyId``) an API request counts against; None for the token endpoint and for
+        requests without a valid token (the gateway cannot attribute those; they are answered 401 anyway)."""
+        if kind == "token":
+            return None
+        auth = self.headers.get("Authorization") or ""
+        if not auth.startswith("Bearer "):
+            return None
+        claims = self.server.sandbox.tokens.validate(auth[7:].strip())
+        return str(claims.get("cnyId")) if claims else None
+
     def _apply_fault(self, fault, sub: str, parsed) -> bool:
         sb = self.server.sandbox
         k, p = fault.kind, fault.params
@@ -216,8 +277,9 @@ class Handler(BaseHTTPRequestHandler):
             return True
         elif k == "throttle":
             ra = int(p.get("retry_after", 1))
+            limit = sb.options.concurrency_limit
             self._send(429, errors.gateway_error("GW-0010", "API rate limit exceeded"),
-                       {"X-IA-Throttle-Limit": "8", "X-IA-Throttle-Limit-Remaining": "0",
+                       {"X-IA-Throttle-Limit": str(limit or 8), "X-IA-Throttle-Limit-Remaining": "0",
                         "X-IA-Throttle-Limit-RetryAfter": str(ra), "Retry-After": str(ra)})
         elif k == "server_error":
             status = int(p.get("status", 500))
@@ -263,10 +325,18 @@ class Handler(BaseHTTPRequestHandler):
         if sub == "/services/core/query":
             if method != "POST":
                 return 405, self._method_not_allowed(method), {"Allow": "POST"}
+            obj = parsed.get("object") if isinstance(parsed, dict) else None
+            denied = self._denied(obj, "READ") if isinstance(obj, str) else None
+            if denied is not None:
+                return denied
             return self._query(body, parsed, entity_row)
         if sub == "/services/core/model":
             if method != "GET":
                 return 405, self._method_not_allowed(method), {"Allow": "GET"}
+            name = qs.get("name") or ""
+            denied = self._denied(name[len("objects/"):] if name.startswith("objects/") else name, "MODEL")
+            if denied is not None:
+                return denied
             return self._model(qs)
         if sub.startswith("/objects/"):
             parts = [p for p in sub[len("/objects/"):].split("/") if p]
@@ -277,10 +347,37 @@ class Handler(BaseHTTPRequestHandler):
                     return 404, errors.not_found(f"{path} is not a valid object", "/objects/" + path), None
                 if method != "GET":
                     return 405, self._method_not_allowed(method), {"Allow": "GET"}
+                denied = self._denied(path, "READ")
+                if denied is not None:
+                    return denied
                 if len(parts) == 2:
                     return self._list(path, qs, entity_row)
                 return self._get(path, parts[2], entity_row)
         return 404, errors.not_found(f"{sub} is not a valid resource", sub), None
+
+    def _denied(self, path: str, operation: str):
+        """The answer for an object this API user may not use, else None.
+
+        * A forbidden object (``options.forbidden_objects``): HTTP 403 on query, list and GET. Its model IS
+          served: the model service describes the company's object definitions (metadata), while permissions are
+          granted per operation on records (Sage's permission text names the operation: "You do not have
+          permission for API operation READ_BY_QUERY on objects of type arinvoice", error ``PL04000005``,
+          recorded from the XML API; the REST API reports 403 "Authenticated user lacks permission to run the
+          operation or access the target resource" per Sage's error-handling guide). Discovery therefore sees
+          the object, and the first read fails -- what a loader must survive.
+        * An object of an unsubscribed module (``options.unsubscribed_modules``): HTTP 400 on query, model, list
+          and GET. The object exists in the API version (it is in Sage's OpenAPI, so the model list names it) but
+          this company cannot use it at all, model included; a request naming it cannot succeed however often it
+          is retried, like the query service's answer to any object it cannot serve (400). The text follows the
+          XML API's recorded "Account allocation module is not subscribed". Exact REST codes: UNCONFIRMED.
+        """
+        sb = self.server.sandbox
+        err = sb.access_error(path) if path in OBJECTS_BY_PATH else None
+        if err == "unsubscribed":
+            return 400, errors.not_subscribed(path), None
+        if err == "forbidden" and operation != "MODEL":
+            return 403, errors.permission_denied(path), None
+        return None
 
     @staticmethod
     def _method_not_allowed(method: str) -> dict:
@@ -342,9 +439,11 @@ class Handler(BaseHTTPRequestHandler):
                         opts.key())
                 hit = sb._page_cache.get(ckey)
                 if hit is not None:  # a retried page (after a fault or a client timeout)
-                    return 200, hit, None
+                    self._rows = hit[1]
+                    return 200, hit[0], None
                 extra = EXTRA_ROW_KEY if opts.extra_row_keys and not spec.aggregates else ""
                 rows_json, total = sb.engine.run_json(spec, scope, extra)
+                self._rows = max(0, min(spec.size, total - spec.start + 1))
         except QueryError as e:
             return 400, errors.query_errors(e.details), None
         start, size = spec.start, spec.size
@@ -357,7 +456,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             out = ('{"ia::result":' + rows_json + ',"ia::meta":' + meta_js + "}").encode()
         with sb._lock:
-            sb._page_cache[ckey] = out
+            sb._page_cache[ckey] = (out, self._rows)
             while len(sb._page_cache) > 4:
                 sb._page_cache.pop(next(iter(sb._page_cache)))
         return 200, out, None
@@ -390,6 +489,7 @@ class Handler(BaseHTTPRequestHandler):
             total = len(vis)
             rows = list(vis[start - 1: start - 1 + size])
             res = sb.store.object_refs(path, rows)
+        self._rows = len(res)
         meta = {"totalCount": total, "start": start, "pageSize": size,
                 "next": start + size if start - 1 + size < total else None,
                 "previous": max(1, start - size) if start > 1 else None}
@@ -415,7 +515,7 @@ class Handler(BaseHTTPRequestHandler):
                 return 404, errors.not_found(f"{path} with key {','.join(missing)} was not found",
                                              ",".join(missing)), None
             recs = sb.store.full_records(path, rows)
-        n = len(recs)
+        n = self._rows = len(recs)
         result = recs[0] if len(keys) == 1 else recs
         return 200, {"ia::result": result, "ia::meta": {"totalCount": n, "totalSuccess": n, "totalError": 0}}, None
 

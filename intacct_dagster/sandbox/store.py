@@ -557,6 +557,12 @@ class Store:
                 texts = [("null" if v is None else v) for v in col]
             elif kind == "boolean":
                 texts = [_BOOL_FRAG[v] for v in col]
+            elif kind == "date":
+                texts = [_DATE_MEMO[v] for v in col]
+            elif kind == "datetime":
+                texts = [_DT_MEMO[v] for v in col]
+            elif kind == "integer":
+                texts = [_INT_MEMO[v] for v in col]
             else:
                 texts = [_STR_MEMO[v] for v in col]
             hit = (t.version, texts + ["null"])
@@ -678,12 +684,20 @@ class Store:
         elif tkind == "money":
             render = lambda rows: [None if v is None else v[1:-1] for v in fn(rows)]  # noqa: E731
             raw = lambda rows: [frag_cents(v) for v in fn(rows)]  # noqa: E731
+        elif tkind == "date":
+            raw = lambda rows: [v or None for v in fn(rows)]  # noqa: E731
+            render = lambda rows, fd=fmt_date: [fd(v) if v else None for v in fn(rows)]  # noqa: E731
+        elif tkind in ("integer", "datetime"):
+            raw = lambda rows, N=NULL_INT: [None if v is None or v == N else v for v in fn(rows)]  # noqa: E731
+            render = raw if tkind == "integer" else (  # noqa: E731
+                lambda rows: [None if v is None else fmt_datetime(v) for v in raw(rows)])
         else:
             render = raw = fn
 
         def frag(rows, vf=self.value_frags, p=ref.target, s=sub):
             return list(map(vf(p, s).__getitem__, ptr(rows)))
-        return Accessor(name, {"money": "money", "number": "number", "boolean": "boolean"}.get(tkind, "string"),
+        return Accessor(name, {"money": "money", "number": "number", "boolean": "boolean", "date": "date",
+                               "datetime": "datetime", "integer": "integer"}.get(tkind, "string"),
                         raw, render, frag=frag)
 
     # full records -----------------------------------------------------------------------------------------

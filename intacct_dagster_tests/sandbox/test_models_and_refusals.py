@@ -26,7 +26,7 @@ def _schema_props(path: str) -> dict:
 
 
 def test_field_attributes_have_the_recorded_shape(api, sandbox):
-    for path in sandbox.object_paths():
+    for path in sandbox.readable_paths():
         m = model(api, path)
         nodes = [m]
         while nodes:
@@ -108,7 +108,7 @@ def test_models_follow_sage_names_and_types(api):
 
 
 def test_write_only_and_array_fields_exist_exactly_where_the_schema_has_them(api, sandbox):
-    for path in sandbox.object_paths():
+    for path in sandbox.readable_paths():
         if not schema_file(path).is_file():
             continue
         props = _schema_props(path)
