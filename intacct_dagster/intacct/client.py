@@ -219,7 +219,9 @@ class IntacctClient:
                 if err is not None:
                     raise error_from_body(status, body, path)
                 return body
-            raise error_from_body(status, body, _where(path, meter_key), _error_class(status, code, error_id))
+            info = err.get("additionalInfo") if err else None
+            message_id = str(info.get("messageId")) if isinstance(info, dict) and info.get("messageId") else None
+            raise error_from_body(status, body, _where(path, meter_key), _error_class(status, code, error_id, message_id))
 
     @staticmethod
     def _is_token_error(status: int, code: str | None, error_id: str | None, err: dict | None, content: bytes) -> bool:
@@ -262,13 +264,13 @@ class IntacctClient:
             self._local.session = None
 
 
-PERMISSION_ERROR_IDS = frozenset({"GW-0042"})
+PERMISSION_CODES = frozenset({"permissionDenied", "IA.MODULE_NOT_SUBSCRIBED", "IA.PERMISSION_DENIED"})
 
 
-def _error_class(status: int, code: str | None, error_id: str | None) -> type[IntacctError]:
-    """403 (or Intacct's permission/subscription codes) is a permission problem: not retryable, other
-    objects can still load."""
-    if status == 403 or code in PERMISSION_ERROR_IDS or error_id in PERMISSION_ERROR_IDS:
+def _error_class(status: int, code: str | None, error_id: str | None, message_id: str | None) -> type[IntacctError]:
+    """403, or a permission / module-not-subscribed code, is a permission problem: not retryable, and the
+    other objects can still load."""
+    if status == 403 or {code, error_id, message_id} & PERMISSION_CODES:
         return IntacctPermissionError
     return IntacctError
 

@@ -37,8 +37,10 @@ class IntacctError(Exception):
         support_id: str | None = None,
         details: list[dict[str, Any]] | None = None,
         path: str | None = None,
+        message_id: str | None = None,
     ) -> None:
         self.status = status
+        self.message_id = message_id  # additionalInfo.messageId, e.g. IA.MODULE_NOT_SUBSCRIBED
         self.code = code
         self.error_id = error_id
         self.message = message
@@ -130,8 +132,10 @@ def error_from_body(
     details = err.get("details")
     if isinstance(details, dict):  # gateway errors carry {"requestId": ...} instead of a list
         details = [details]
+    info = err.get("additionalInfo")
     return cls(
         status=status,
+        message_id=_str_or_none(info.get("messageId")) if isinstance(info, dict) else None,
         code=_str_or_none(err.get("code")),
         error_id=_str_or_none(err.get("errorId")),
         message=_str_or_none(err.get("message")),
