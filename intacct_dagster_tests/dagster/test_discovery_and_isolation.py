@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import tomllib
 from dagster import AssetKey, DagsterInstance
 
