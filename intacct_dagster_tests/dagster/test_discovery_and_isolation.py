@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 
-import tomllib
 from dagster import AssetKey, DagsterInstance
 
 from intacct_dagster.cli import main as cli
