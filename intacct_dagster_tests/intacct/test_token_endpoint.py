@@ -44,3 +44,31 @@ def test_retry_after_reads_every_gateway_header():
     assert retry_after({"Retry-After": "3"}) == 3
     assert retry_after({"X-IA-Throttle-Limit-RetryAfter": "5", "Retry-After": "1"}) == 5
     assert retry_after({}) is None
+
+
+def test_a_refresh_answer_lost_after_rotation_says_how_to_reauthorise(sandbox, tmp_path):
+    from intacct_dagster.intacct import RefreshTokenAuth
+
+    refresh = sandbox.issue_refresh_token()
+    store = tmp_path / "tokens.json"
+    auth = RefreshTokenAuth(sandbox.token_url, sandbox.client_id, sandbox.client_secret, refresh, str(store),
+                            sleep=lambda s: None)
+    # Intacct rotates the refresh token, then the connection drops before its answer arrives
+    sandbox.inject_fault("reset_after", times=1, path_contains="oauth2/token")
+    with pytest.raises(IntacctAuthError) as err:
+        auth.token()
+    text = str(err.value)
+    assert "rotated" in text and "lost in transit" in text and "Re-authorise" in text
+    assert "INTACCT_REFRESH_TOKEN" in text and str(store) in text
+    assert refresh not in text and sandbox.client_secret not in text
+    assert not err.value.retryable
+
+
+def test_a_revoked_refresh_token_is_rejected_with_advice(sandbox, tmp_path):
+    from intacct_dagster.intacct import RefreshTokenAuth
+
+    auth = RefreshTokenAuth(sandbox.token_url, sandbox.client_id, sandbox.client_secret, "not-a-refresh-token",
+                            str(tmp_path / "tokens.json"), sleep=lambda s: None)
+    with pytest.raises(IntacctAuthError, match="revoked, expired, or superseded") as err:
+        auth.token()
+    assert "not-a-refresh-token" not in str(err.value)
