@@ -40,18 +40,24 @@ def destination_keys(pipeline: Any, table: str, key_column: str = "key") -> pa.A
     return pa.concat_arrays(chunks) if chunks else pa.array([], pa.string())
 
 
-def destination_has_rows(pipeline: Any, table: str) -> bool:
-    """Whether `table` exists at the destination with at least one row (False without a pipeline)."""
+def tables_with_rows(pipeline: Any, tables: list[str]) -> set[str]:
+    """Which of `tables` exist at the destination with at least one row (one connection for all)."""
     from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-    if pipeline is None:
-        return False
+    if pipeline is None or not tables:
+        return set()
+    found: set[str] = set()
     try:
         with pipeline.sql_client() as client:
-            rows = client.execute_sql(f"SELECT 1 FROM {client.make_qualified_table_name(table)} LIMIT 1")
-    except DatabaseUndefinedRelation:
-        return False
-    return bool(rows)
+            for table in tables:
+                try:
+                    if client.execute_sql(f"SELECT 1 FROM {client.make_qualified_table_name(table)} LIMIT 1"):
+                        found.add(table)
+                except DatabaseUndefinedRelation:
+                    continue
+    except DatabaseUndefinedRelation:  # the dataset itself does not exist yet
+        return found
+    return found
 
 
 def source_keys(fetch: Callable[[dict[str, Any]], dict[str, Any]], object_path: str, key: str = "key",

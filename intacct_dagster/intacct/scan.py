@@ -94,14 +94,37 @@ class TableScan:
         plan = self.plan
         schema = arrow_schema(plan.columns, plan.obj.primary_key)
         decoder = PageDecoder(plan.columns, schema, plan.obj.primary_key, plan.cursor_field)
-        for query in self.queries():
-            decode = self._decoder(query, decoder, schema)
+        lock = threading.Lock()
 
-            def put_page(table: pa.Table, query: KeysetQuery = query) -> None:
-                self.pages += 1
-                put(ScanPage(table, query.pages_by_cursor))
+        def scan(query: KeysetQuery) -> None:
+            def put_page(table: pa.Table) -> None:
+                with lock:
+                    self.pages += 1
+                    put(ScanPage(table, query.pages_by_cursor))
 
-            self._scan(query, decode, put_page)
+            self._scan(query, self._decoder(query, decoder, schema), put_page)
+
+        # the main scan here, the records with a null cursor (a first load) alongside it
+        main, *others = self.queries()
+        errors: list[BaseException] = []
+
+        def side(query: KeysetQuery) -> None:
+            try:
+                scan(query)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, on the scan's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=side, args=(q,), name=f"intacct-side-{plan.obj.name}", daemon=True)
+                   for q in others]
+        for t in threads:
+            t.start()
+        try:
+            scan(main)
+        finally:
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
 
     def _scan(self, query: KeysetQuery, decode: Callable[[Any], ArrowPage],
               put: Callable[[pa.Table], None]) -> None:
@@ -128,10 +151,12 @@ class TableScan:
         self._concurrent(ranges, decode, put)
 
     def _range_edges(self, query: KeysetQuery, first: Page) -> list[tuple[Any, str]]:
-        """Positions that cut what follows the first page into about equal ranges of >= 2 pages each."""
+        """Positions that cut what follows the first page into about equal ranges (one round of sampling
+        calls, made concurrently, pays for itself from three more pages on)."""
         remaining = (first.total or 0) - first.count
-        n = min(self.max_ranges, remaining // (2 * max(1, query.page_size)))
-        if n < 2 or first.last is None:
+        pages = -(-remaining // max(1, query.page_size))
+        n = min(self.max_ranges, pages)
+        if pages < 3 or n < 2 or first.last is None:
             return []
         step = remaining // n
         bodies = [query.sample_body(step * i, after=first.last) for i in range(1, n)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -33,7 +33,7 @@ from .errors import (
 from .keyset import MAX_PAGE_SIZE
 from .memory import release_heap, tune_allocator
 from .plan import MODES, Plan, RunOptions, make_plan
-from .reconcile import delete_markers, destination_has_rows, destination_keys, source_keys
+from .reconcile import delete_markers, destination_keys, source_keys, tables_with_rows
 from .scan import Collector, ScanPage, TableScan, run_in_thread
 from .schema import DELETED_COLUMN, arrow_schema, dlt_columns
 from .settings import IntacctSettings, SettingsReader
@@ -124,6 +124,8 @@ class RunReport:
     def __init__(self) -> None:
         self.plans: dict[str, Plan] = {}
         self.failures: dict[str, BaseException] = {}
+        self.rows: dict[str, int] = {}  # rows read per table (before de-duplication by the merge)
+        self.pages: dict[str, int] = {}
 
 
 def fails_alone(exc: BaseException) -> bool:
@@ -153,7 +155,7 @@ class _Run:
         self.isolate = report is not None
         self.report = report or RunReport()
         self.registered: list[IntacctObject] = []
-        self.jobs: dict[str, _Job] = {}
+        self.jobs: dict[str, Future[_Job]] = {}
         self._started = False
 
     def __repr__(self) -> str:
@@ -164,40 +166,42 @@ class _Run:
             self.registered.append(obj)
 
     def start(self) -> None:
-        """On dlt's thread, once: scope check, saved state, models (concurrently), plans, scans."""
+        """On dlt's thread, once: scope check, saved states, which tables the destination already has (one
+        connection); then, on worker threads, each table's model, plan and scan, so a table starts scanning
+        as soon as its own model has arrived."""
         if self._started:
             return
         self._started = True
         tune_allocator()
-        conn, options = self.connection, self.options
+        conn = self.connection
         client = conn.client()
         pipeline = _active_pipeline()
         source_state = dlt.current.source_state()
         check_scope(source_state, conn.scope(), repr(pipeline.dataset_name) if pipeline else "", conn.settings.prefix)
         resources = source_state.get("resources") or {}
         objs = list(self.registered)
-
-        def model(obj: IntacctObject) -> Any:
-            try:
-                return conn.model(obj.path)
-            except Exception as exc:  # noqa: BLE001 - kept for that table's resource, raised there
-                return exc
-
-        with ThreadPoolExecutor(max_workers=max(1, min(len(objs), client.limiter.max_slots)),
-                                thread_name_prefix="intacct-model") as pool:
-            models = list(pool.map(model, objs))
-        for obj, answer in zip(objs, models, strict=True):
+        filled = tables_with_rows(pipeline, [o.name for o in objs])
+        pool = ThreadPoolExecutor(max_workers=max(1, min(len(objs), client.limiter.max_slots)),
+                                  thread_name_prefix="intacct-plan")
+        for obj in objs:
             saved = TableState.read(resources.get(obj.name) or {})
-            if isinstance(answer, Exception):
-                self.jobs[obj.name] = _Job(saved, error=answer)
-                continue
-            plan = make_plan(obj, answer[0], saved, options, answer[1])
-            if plan.deletes != "none" and not destination_has_rows(pipeline, obj.name):
-                plan.deletes = "none"  # a first load: nothing can have been deleted from an empty table
-            self.report.plans[obj.name] = plan
-            logger.info("intacct: %s", plan.describe())
-            scan = TableScan(plan, client, conn.settings.include_private, options.page_size)
-            self.jobs[obj.name] = _Job(saved, plan, scan, run_in_thread(scan))
+            self.jobs[obj.name] = pool.submit(self._prepare, obj, saved, obj.name in filled)
+        pool.shutdown(wait=False)
+
+    def _prepare(self, obj: IntacctObject, saved: TableState, has_rows: bool) -> _Job:
+        """Model -> plan -> scan started (on a worker thread). An error is kept for the table's resource."""
+        conn = self.connection
+        try:
+            model, server_start = conn.model(obj.path)
+        except Exception as exc:  # noqa: BLE001 - raised by that table's resource, on dlt's thread
+            return _Job(saved, error=exc)
+        plan = make_plan(obj, model, saved, self.options, server_start)
+        if plan.deletes != "none" and not has_rows:
+            plan.deletes = "none"  # a first load: nothing can have been deleted from an empty table
+        self.report.plans[obj.name] = plan
+        logger.info("intacct: %s", plan.describe())
+        scan = TableScan(plan, conn.client(), conn.settings.include_private, self.options.page_size)
+        return _Job(saved, plan, scan, run_in_thread(scan))
 
 
 @dataclasses.dataclass
@@ -245,7 +249,7 @@ def _extract(obj: IntacctObject, run: _Run) -> Iterator[Any]:
     merges on its key; deletes are hard-delete markers."""
     run.register(obj)
     run.start()
-    job = run.jobs[obj.name]
+    job = run.jobs[obj.name].result()
     if job.error is not None:
         raise job.error
     plan, scan, conn = job.plan, job.scan, run.connection
@@ -281,6 +285,7 @@ def _extract(obj: IntacctObject, run: _Run) -> Iterator[Any]:
     cursor = next_cursor(saved.cursor, collector.newest, plan.server_start) if plan.save_cursor else saved.cursor
     save(dlt.current.resource_state(), cursor, plan.column_names, saved.unqueryable + scan.dropped_fields)
     record_api_calls(dlt.current.source_state(), plan.server_start, conn.client().meter.for_object(obj.path)["total"])
+    run.report.rows[obj.name], run.report.pages[obj.name] = collector.rows, collector.pages
     logger.info("intacct: %s done: %d rows in %d pages%s", obj.name, collector.rows, collector.pages,
                 f"; cursor {cursor}" if plan.cursor_field else "")
     release_heap()
