@@ -143,6 +143,8 @@ def summarize(result) -> tuple[dict[str, int], list[str]]:
     loaded: dict[str, int] = {}
     for event in result.get_asset_materialization_events():
         mat = event.materialization
+        if len(mat.asset_key.path) > 2:  # finance models (intacct/staging/..., intacct/finance/...), not tables
+            continue
         value = mat.metadata.get("rows_loaded")
         loaded[mat.asset_key.path[-1]] = int(value.value) if value is not None else 0
     failed = [
@@ -226,13 +228,81 @@ def run_once(args: argparse.Namespace, sb) -> int:
 
     reader = SettingsReader()
     dest = reader.get("duckdb_path")
+    print_statements()
     if reader.get("destination") == "duckdb":
         print(f"\nQuery it: duckdb {dest} \"SELECT * FROM intacct.vendors LIMIT 5\"")
+        print(f"           duckdb {dest} \"SELECT * FROM intacct_finance.trial_balance LIMIT 5\"  (docs/finance.md)")
     if failed:
         print(f"\nData checks FAILED: {', '.join(failed)}", file=sys.stderr)
         return 2
-    print("All data checks passed (key unique/not null, journal entries balance).")
+    print("All data checks passed (key unique/not null, journal entries balance, finance statements tie out).")
     return 0
+
+
+# --- finance statements (printing only): a short trial balance and P&L from the dbt marts ---
+def _amount(value) -> str:
+    return f"{value:,.2f}"
+
+
+def _table(headers: list[str], rows: list[list[str]], text_columns: int) -> None:
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    line = "  ".join("-" * w for w in widths)
+    print(line)
+    for r in [headers, None, *rows, None]:
+        if r is None:
+            print(line)
+            continue
+        print("  ".join(c.ljust(w) if i < text_columns else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+
+
+def print_statements() -> None:
+    """The latest period's trial balance (by statement section) and the fiscal year-to-date P&L, per entity."""
+    from intacct_dagster.destination import IntacctDestination
+
+    destination = IntacctDestination()
+    schema = f"{destination.dataset}_finance"
+    try:
+        with destination.sql_client() as client:
+            tb = client.execute_sql(
+                f"SELECT coalesce(entity_id, '-'), base_currency, statement_section, section_order, fiscal_year, "
+                f"fiscal_period, period_start, sum(opening_balance), sum(debits), sum(credits), sum(closing_balance) "
+                f"FROM {schema}.trial_balance WHERE period_start = (SELECT max(period_start) FROM {schema}.trial_balance) "
+                f"GROUP BY 1, 2, 3, 4, 5, 6, 7, statement ORDER BY 1, statement, 4, 3")
+            pl = client.execute_sql(
+                f"SELECT coalesce(entity_id, '-'), base_currency, statement_section, sum(ytd_amount), "
+                f"sum(ytd_net_income_amount) FROM {schema}.profit_and_loss "
+                f"WHERE period_start = (SELECT max(period_start) FROM {schema}.trial_balance) "
+                f"GROUP BY 1, 2, 3 ORDER BY 1, 3")
+    except Exception as exc:  # noqa: BLE001 - the statements are extra: never fail the demo over them
+        print(f"\n(no finance statements to show: {str(exc).splitlines()[0][:200]})")
+        return
+    if not tb:
+        print("\n(no finance statements to show: the general ledger has no posted entries)")
+        return
+    year, period, start = tb[0][4], tb[0][5], tb[0][6]
+    print(f"\nTrial balance {str(start)[:7]} (fiscal {year} period {period}), base currency, by statement section "
+          f"(debit +, credit -):")
+    rows, totals = [], {}
+    for entity, currency, section, _, _, _, _, opening, debits, credits, closing in tb:
+        rows.append([entity, currency, section, *map(_amount, (opening, debits, credits, closing))])
+        t = totals.setdefault((entity, currency), [0, 0, 0, 0])
+        for i, v in enumerate((opening, debits, credits, closing)):
+            t[i] += v
+    for (entity, currency), t in totals.items():
+        rows.append([entity, currency, "total", *map(_amount, t)])
+    _table(["entity", "currency", "section", "opening", "debits", "credits", "closing"], rows, 3)
+    sections = ["revenue", "cost_of_sales", "operating_expense", "other_income", "other_expense"]
+    by_entity: dict[tuple, dict] = {}
+    for entity, currency, section, ytd, ytd_net in pl:
+        d = by_entity.setdefault((entity, currency), {"net": 0})
+        d[section] = ytd
+        d["net"] += ytd_net
+    print(f"\nProfit and loss, fiscal {year} year to date through period {period}, base currency:")
+    _table(["entity", "currency", *sections, "net income"],
+           [[e, c, *(_amount(d.get(s, 0)) for s in sections), _amount(d["net"])] for (e, c), d in by_entity.items()],
+           2)
+# --- end finance statements ---
 
 
 def run_ui(args: argparse.Namespace) -> int:

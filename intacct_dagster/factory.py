@@ -7,6 +7,7 @@ resources, op, job, schedules, dlt pipeline and dataset, so their state and tabl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ from intacct_dagster.translator import IntacctTranslator
 # Retrying is safe: tables merge on `key` and cursors are restored from the destination before each attempt.
 RETRY_POLICY = RetryPolicy(max_retries=3, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 DEFAULT_NAME = "intacct"
+logger = logging.getLogger("intacct_dagster")
 
 
 def build_intacct_defs(
@@ -46,6 +48,7 @@ def build_intacct_defs(
     destination: Mapping[str, Any] | None = None,
     executor: ExecutorDefinition | None = None,
     settings: Mapping[str, Any] | None = None,
+    finance: bool = True,
 ) -> Definitions:
     """Definitions of one Intacct company.
 
@@ -60,6 +63,9 @@ def build_intacct_defs(
     - `destination`, `settings`: non-secret setting defaults (`{"destination": "postgres"}`, `{"entity_id": "E1"}`);
       environment variables and `.dlt/` files still win over them.
     - `executor`: the job's executor (default in-process: one op loads everything).
+    - `finance`: also define the finance statements (dbt, `intacct_dagster/finance.py`) downstream of the raw
+      tables, in the same pool, and build them in `<name>_job` after the load. Skipped (logged) when the objects
+      lack a table the statements need or the destination is neither DuckDB nor Postgres.
     """
     prefix = settings_prefix or (DEFAULT_PREFIX if name == DEFAULT_NAME else f"{DEFAULT_PREFIX}_{name.upper()}")
     keys = tuple([key_prefix] if isinstance(key_prefix, str) else key_prefix or [name])
@@ -79,17 +85,28 @@ def build_intacct_defs(
         group=name,
     )
     assets = build_intacct_assets(name, resolved, translator, pool, connection_key, destination_key, name)
+    # --- finance statements (dbt) wiring: intacct_dagster/finance.py ---
+    finance_assets = []
+    if finance:
+        from intacct_dagster.finance import build_finance_assets, finance_available
+
+        why_not = finance_available([o.name for o in resolved], destination_kind(prefix, defaults))
+        if why_not:
+            logger.info(f"{name}: finance statements not defined: {why_not}")
+        else:
+            finance_assets = [build_finance_assets(name, keys, prefix, defaults, pool, destination_key)]
+    # --- end finance wiring ---
     job = define_asset_job(
         name=f"{name}_job",
-        selection=AssetSelection.assets(assets),
+        selection=AssetSelection.assets(assets, *finance_assets),
         description=f"Load every Sage Intacct table of {name} (incremental by default; see run config `mode`) "
-                    "and check it.",
+                    "and check it" + (", then build and test the finance statements (dbt)." if finance_assets else "."),
         op_retry_policy=RETRY_POLICY,
         executor_def=executor or in_process_executor,
         tags={"intacct/pipeline": name},
     )
     return Definitions(
-        assets=[assets],
+        assets=[assets, *finance_assets],
         asset_checks=build_checks([o.name for o in resolved], keys, destination_key, pool),
         jobs=[job],
         schedules=build_schedules(job, name, reader) if schedules else [],

@@ -1,0 +1,10 @@
+{% test unique_combination(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as n
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{% endtest %}
+
+{% test expression_is_true(model, expression) %}
+select * from {{ model }} where not ({{ expression }})
+{% endtest %}

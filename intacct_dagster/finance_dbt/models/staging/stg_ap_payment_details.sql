@@ -1,0 +1,27 @@
+-- One row per payment detail: an amount of a payment (or credit) applied to a bill. Raw table `ap_payment_details`; see macros/staging.sql.
+{{ intacct_stage('ap_payment_details', [
+    ['key', 'ap_payment_detail_key', 'text'],
+    ['id', 'ap_payment_detail_id', 'text'],
+    ['ap_payment_key', 'ap_payment_key', 'text'],
+    ['ap_payment_id', 'ap_payment_id', 'text'],
+    ['bill_key', 'bill_key', 'text'],
+    ['bill_id', 'bill_id', 'text'],
+    ['bill_line_key', 'bill_line_key', 'text'],
+    ['payment_date', 'payment_date', 'date'],
+    ['discount_date', 'discount_date', 'date'],
+    ['state', 'state', 'text'],
+    ['module_key', 'module_key', 'text'],
+    ['txn_currency_currency', 'txn_currency', 'text'],
+    ['base_currency_payment_amount', 'base_payment_amount', 'money'],
+    ['base_currency_inline_amount', 'base_inline_amount', 'money'],
+    ['base_currency_discount_amount', 'base_discount_amount', 'money'],
+    ['base_currency_adjustment_amount', 'base_adjustment_amount', 'money'],
+    ['base_currency_posted_advance_amount', 'base_posted_advance_amount', 'money'],
+    ['txn_currency_payment_amount', 'txn_payment_amount', 'money'],
+    ['txn_currency_inline_amount', 'txn_inline_amount', 'money'],
+    ['txn_currency_discount_amount', 'txn_discount_amount', 'money'],
+    ['txn_currency_adjustment_amount', 'txn_adjustment_amount', 'money'],
+    ['txn_currency_posted_advance_amount', 'txn_posted_advance_amount', 'money'],
+    ['audit_created_date_time', 'created_at', 'timestamp'],
+    ['audit_modified_date_time', 'modified_at', 'timestamp']
+]) }}

@@ -1,0 +1,28 @@
+-- One row per AR invoice line. Raw table `ar_invoice_lines`; see macros/staging.sql.
+{{ intacct_stage('ar_invoice_lines', [
+    ['key', 'invoice_line_key', 'text'],
+    ['id', 'invoice_line_id', 'text'],
+    ['invoice_key', 'invoice_key', 'text'],
+    ['invoice_id', 'invoice_id', 'text'],
+    ['line_number', 'line_number', 'int'],
+    ['txn_amount', 'txn_amount', 'money'],
+    ['base_amount', 'base_amount', 'money'],
+    ['memo', 'memo', 'text'],
+    ['currency_base_currency', 'base_currency', 'text'],
+    ['currency_txn_currency', 'txn_currency', 'text'],
+    ['currency_exchange_rate_rate', 'exchange_rate', 'rate'],
+    ['gl_account_key', 'gl_account_key', 'text'],
+    ['gl_account_id', 'gl_account_id', 'text'],
+    ['dimensions_department_key', 'department_key', 'text'],
+    ['dimensions_department_id', 'department_id', 'text'],
+    ['dimensions_location_key', 'location_key', 'text'],
+    ['dimensions_location_id', 'location_id', 'text'],
+    ['dimensions_project_key', 'project_key', 'text'],
+    ['dimensions_project_id', 'project_id', 'text'],
+    ['dimensions_customer_key', 'customer_key', 'text'],
+    ['dimensions_customer_id', 'customer_id', 'text'],
+    ['dimensions_item_key', 'item_key', 'text'],
+    ['dimensions_item_id', 'item_id', 'text'],
+    ['audit_created_date_time', 'created_at', 'timestamp'],
+    ['audit_modified_date_time', 'modified_at', 'timestamp']
+]) }}

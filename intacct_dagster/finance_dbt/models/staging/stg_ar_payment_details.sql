@@ -1,0 +1,27 @@
+-- One row per payment detail: an amount of a receipt (or credit) applied to an invoice. Raw table `ar_payment_details`; see macros/staging.sql.
+{{ intacct_stage('ar_payment_details', [
+    ['key', 'ar_payment_detail_key', 'text'],
+    ['id', 'ar_payment_detail_id', 'text'],
+    ['ar_payment_key', 'ar_payment_key', 'text'],
+    ['ar_payment_id', 'ar_payment_id', 'text'],
+    ['ar_invoice_key', 'invoice_key', 'text'],
+    ['ar_invoice_id', 'invoice_id', 'text'],
+    ['ar_invoice_line_key', 'invoice_line_key', 'text'],
+    ['payment_date', 'payment_date', 'date'],
+    ['discount_date', 'discount_date', 'date'],
+    ['txn_currency_currency', 'txn_currency', 'text'],
+    ['base_currency_payment_amount', 'base_payment_amount', 'money'],
+    ['base_currency_inline_amount', 'base_inline_amount', 'money'],
+    ['base_currency_adjustment_amount', 'base_adjustment_amount', 'money'],
+    ['base_currency_posted_advance_amount', 'base_posted_advance_amount', 'money'],
+    ['base_currency_negative_invoice_amount', 'base_negative_invoice_amount', 'money'],
+    ['base_currency_posted_over_payment_amount', 'base_posted_over_payment_amount', 'money'],
+    ['txn_currency_payment_amount', 'txn_payment_amount', 'money'],
+    ['txn_currency_inline_amount', 'txn_inline_amount', 'money'],
+    ['txn_currency_adjustment_amount', 'txn_adjustment_amount', 'money'],
+    ['txn_currency_posted_advance_amount', 'txn_posted_advance_amount', 'money'],
+    ['txn_currency_negative_invoice_amount', 'txn_negative_invoice_amount', 'money'],
+    ['txn_currency_posted_over_payment_amount', 'txn_posted_over_payment_amount', 'money'],
+    ['audit_created_date_time', 'created_at', 'timestamp'],
+    ['audit_modified_date_time', 'modified_at', 'timestamp']
+]) }}

@@ -1,0 +1,27 @@
+-- One row per AR payment (receipt). Raw table `ar_payments`; see macros/staging.sql.
+{{ intacct_stage('ar_payments', [
+    ['key', 'ar_payment_key', 'text'],
+    ['id', 'ar_payment_id', 'text'],
+    ['state', 'state', 'text'],
+    ['record_type', 'record_type', 'text'],
+    ['document_number', 'document_number', 'text'],
+    ['description', 'description', 'text'],
+    ['payment_method', 'payment_method', 'text'],
+    ['paid_date', 'payment_date', 'date'],
+    ['reference_number', 'reference_number', 'text'],
+    ['over_payment_amount', 'over_payment_amount', 'money'],
+    ['customer_key', 'customer_key', 'text'],
+    ['customer_id', 'customer_id', 'text'],
+    ['customer_name', 'customer_name', 'text'],
+    ['entity_key', 'entity_key', 'text'],
+    ['entity_id', 'entity_id', 'text'],
+    ['entity_name', 'entity_name', 'text'],
+    ['base_currency_currency', 'base_currency', 'text'],
+    ['base_currency_total_amount', 'total_base_amount', 'money'],
+    ['txn_currency_currency', 'txn_currency', 'text'],
+    ['txn_currency_total_amount', 'total_txn_amount', 'money'],
+    ['exchange_rate_rate', 'exchange_rate', 'rate'],
+    ['exchange_rate_date', 'exchange_rate_date', 'date'],
+    ['audit_created_date_time', 'created_at', 'timestamp'],
+    ['audit_modified_date_time', 'modified_at', 'timestamp']
+]) }}

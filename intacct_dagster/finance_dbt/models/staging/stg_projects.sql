@@ -1,0 +1,26 @@
+-- One row per project. Raw table `projects`; see macros/staging.sql.
+{{ intacct_stage('projects', [
+    ['key', 'project_key', 'text'],
+    ['id', 'project_id', 'text'],
+    ['name', 'project_name', 'text'],
+    ['status', 'status', 'text'],
+    ['category', 'category', 'text'],
+    ['billing_type', 'billing_type', 'text'],
+    ['project_currency', 'project_currency', 'text'],
+    ['start_date', 'start_date', 'date'],
+    ['end_date', 'end_date', 'date'],
+    ['budget_billing_amount', 'budget_billing_amount', 'money'],
+    ['project_status_id', 'project_status_id', 'text'],
+    ['customer_key', 'customer_key', 'text'],
+    ['customer_id', 'customer_id', 'text'],
+    ['department_key', 'department_key', 'text'],
+    ['department_id', 'department_id', 'text'],
+    ['location_key', 'location_key', 'text'],
+    ['location_id', 'location_id', 'text'],
+    ['manager_key', 'manager_key', 'text'],
+    ['manager_id', 'manager_id', 'text'],
+    ['entity_key', 'entity_key', 'text'],
+    ['entity_id', 'entity_id', 'text'],
+    ['audit_created_date_time', 'created_at', 'timestamp'],
+    ['audit_modified_date_time', 'modified_at', 'timestamp']
+]) }}
