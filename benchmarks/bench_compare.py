@@ -170,16 +170,22 @@ def mint_token(session, env: dict[str, str]) -> str:
 
 
 def model_fields(session, base_url: str, token: str) -> list[str]:
-    """All queryable fields of the object, as the model service describes them (flat dotted names: plain
+    """The readable scalar fields of the object, as the model service describes them (flat dotted names: plain
     fields, groups such as `audit.*`, references such as `glAccount.id`, references inside groups such as
-    `dimensions.department.id`) -- the same field list the project's source requests."""
+    `dimensions.department.id`), without `href` links, write-only fields and arrays -- the same field list the
+    project's source requests (`intacct_dagster.intacct.schema.model_fields`, not imported here so that the
+    contenders' RSS does not include pyarrow)."""
     r = session.get(f"{base_url}/services/core/model", params={"name": OBJECT},
                     headers={"Authorization": f"Bearer {token}"}, timeout=60)
     r.raise_for_status()
     out: list[str] = []
 
     def walk(node: dict, prefix: str) -> None:
-        out.extend(prefix + f for f in (node.get("fields") or {}))
+        for name, spec in (node.get("fields") or {}).items():
+            spec = spec or {}
+            if name == "href" or spec.get("writeOnly") or str(spec.get("type") or "").lower() in ("array", "object"):
+                continue
+            out.append(prefix + name)
         for kind in ("groups", "refs"):
             for name, sub in (node.get(kind) or {}).items():
                 walk(sub or {}, f"{prefix}{name}.")
@@ -277,8 +283,9 @@ def child_dagster(args: argparse.Namespace) -> dict:
     os.environ["INTACCT_DLT_PIPELINES_DIR"] = args.pipelines_dir
     from dagster import AssetKey, DagsterInstance
 
-    from intacct_dagster.definitions import defs
+    from intacct_dagster.factory import build_intacct_defs
 
+    defs = build_intacct_defs()  # the project's default company, as `intacct_dagster.definitions` builds it
     job = defs.resolve_implicit_global_asset_job_def()
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
     t0 = time.perf_counter()

@@ -62,7 +62,8 @@ def build_intacct_defs(
       DuckDB's single writer). Companies loading into one DuckDB file should share it.
     - `destination`, `settings`: non-secret setting defaults (`{"destination": "postgres"}`, `{"entity_id": "E1"}`);
       environment variables and `.dlt/` files still win over them.
-    - `executor`: the job's executor (default in-process: one op loads everything).
+    - `executor`: the executor of the job and of ad-hoc materializations (default in-process: one op loads
+      everything, and its checks must not open the DuckDB file from several processes at once).
     - `finance`: also define the finance statements (dbt, `intacct_dagster/finance.py`) downstream of the raw
       tables, in the same pool, and build them in `<name>_job` after the load. Skipped (logged) when the objects
       lack a table the statements need or the destination is neither DuckDB nor Postgres.
@@ -109,6 +110,7 @@ def build_intacct_defs(
         assets=[assets, *finance_assets],
         asset_checks=build_checks([o.name for o in resolved], keys, destination_key, pool),
         jobs=[job],
+        executor=executor or in_process_executor,
         schedules=build_schedules(job, name, reader) if schedules else [],
         resources={
             connection_key: IntacctResource(settings_prefix=prefix, defaults=dict(settings or {})),

@@ -65,6 +65,8 @@ class KeysetQuery:
                 terms.append(f"({gt} or ({eq} and {kgt}))")
             elif self.lower:
                 terms.append(add({"$gte": {self.cursor: self.lower}}))
+            else:  # records with a null cursor cannot be keyset-paged by it: they have a scan of their own
+                terms.append(add({"$ne": {self.cursor: None}}))
             if self.upto is not None:
                 t, k = self.upto
                 lt, eq, kle = add({"$lt": {self.cursor: t}}), add({"$eq": {self.cursor: t}}), add({"$lte": {self.key: k}})

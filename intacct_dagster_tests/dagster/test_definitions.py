@@ -9,14 +9,19 @@ from pathlib import Path
 from dagster import AssetKey
 
 from intacct_dagster.intacct.catalog import DEFAULT_OBJECT_NAMES
-from intacct_dagster_tests.dagster._helpers import BIN, REPO, build_defs, clean_os_env
+from intacct_dagster_tests.dagster._helpers import BIN, REPO, build_defs, clean_os_env, intacct_keys
 
 
 def test_one_root_asset_per_intacct_object(project_env):
-    graph = build_defs().resolve_asset_graph()
-    keys = graph.get_all_asset_keys()
-    assert {AssetKey(["intacct", t]) for t in DEFAULT_OBJECT_NAMES} <= keys
-    assert AssetKey(["intacct", "vendors"]) in keys and AssetKey(["intacct", "journal_entry_lines"]) in keys
+    defs = build_defs()
+    graph = defs.resolve_asset_graph()
+    keys = set(intacct_keys(defs))
+    assert keys == {AssetKey(["intacct", t]) for t in DEFAULT_OBJECT_NAMES}
+    assert keys <= graph.get_all_asset_keys()
+    # the Intacct tables are the only roots: no phantom source asset upstream of them, and whatever else the
+    # definitions hold (the finance statements) is built from them
+    roots = {k for k in graph.get_all_asset_keys() if not graph.get(k).parent_keys}
+    assert roots == keys, roots ^ keys
     for key in keys:
         node = graph.get(key)
         assert key.path[0] == "intacct" and len(key.path) == 2
@@ -44,6 +49,29 @@ def test_job_retries_transient_failures(project_env):
     job = build_defs().resolve_job_def("intacct_job")
     policy = job.get_retry_policy_for_handle(NodeHandle(ASSETS_OP_NAME, None))
     assert policy is not None and policy.max_retries >= 1 and policy.backoff is not None
+
+
+def test_resources_hold_a_settings_prefix_and_no_setting_value(project_env):
+    """Settings are read when a run starts, never when definitions load: the resources carry only the prefix
+    and the non-secret defaults given in code."""
+    project_env.setenv("INTACCT_CLIENT_SECRET", "must-not-be-captured")
+    project_env.setenv("INTACCT_BASE_URL", "http://127.0.0.1:9/ia/api/v1")
+    project_env.setenv("INTACCT_CLIENT_ID", "cid")
+    project_env.setenv("INTACCT_USERNAME", "ws@ACME")
+    defs = build_defs(settings={"entity_id": "E1"})
+    conn, dest = defs.resources["intacct"], defs.resources["intacct_destination"]
+    assert (conn.settings_prefix, conn.defaults) == ("INTACCT", {"entity_id": "E1"})
+    assert (dest.settings_prefix, dest.pipeline_name) == ("INTACCT", "intacct")
+    assert "must-not-be-captured" not in repr(defs.resources) and "127.0.0.1:9" not in repr(defs.resources)
+    # ...and what they read follows the environment at run time
+    project_env.setenv("INTACCT_ENTITY_ID", "E2")
+    assert conn.settings().entity_id == "E2" and conn.settings().base_url == "http://127.0.0.1:9/ia/api/v1"
+    project_env.delenv("INTACCT_ENTITY_ID")
+    assert conn.settings().entity_id == "E1"
+    # a second company reads its own prefix
+    acme = build_defs(name="acme")
+    assert acme.resources["acme"].settings_prefix == "INTACCT_ACME"
+    assert acme.resources["acme_destination"].dataset == "acme"
 
 
 def _no_network_sitecustomize(tmp_path: Path) -> Path:

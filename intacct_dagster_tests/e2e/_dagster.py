@@ -1,8 +1,8 @@
-"""Running the project's Dagster definitions from the drills: in-process, as the CLI, or as `dagster dev`."""
+"""Running the project's Dagster definitions from the drills: in-process (the Dagster-layer tests' helpers,
+`dagster/_helpers.py`), as the CLI, or as `dagster dev`."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,88 +10,25 @@ from typing import Any
 
 import requests
 
+from intacct_dagster_tests.dagster._helpers import (  # noqa: F401 - the drills import them from here
+    build_defs,
+    event_log_text,
+    failure_text,
+    run_config,
+    sandbox_env,
+)
+from intacct_dagster_tests.dagster._helpers import materialize as _materialize
 from intacct_dagster_tests.e2e._harness import PY, REPO, OutputPump, free_port, spawn, stop_tree, wait_until
 
 DAGSTER = str(Path(PY).with_name("dagster"))
 
 
-def sandbox_env(sb: Any) -> dict[str, str]:
-    """INTACCT_* variables pointing at a sandbox (in-process `Sandbox` or `SandboxProcess`)."""
-    return {
-        "INTACCT_BASE_URL": sb.base_url,
-        "INTACCT_CLIENT_ID": sb.client_id,
-        "INTACCT_CLIENT_SECRET": sb.client_secret,
-        "INTACCT_USERNAME": sb.username,
-    }
-
-
-def build_defs():
-    """The project's Definitions with resources read from the *current* environment (the module-level `defs`
-    snapshots which env vars exist at import time, so tests that change env build a fresh one)."""
-    from intacct_dagster.definitions import build_definitions
-    from intacct_dagster.destination import IntacctDestination
-    from intacct_dagster.resources import IntacctResource
-
-    return build_definitions(intacct=IntacctResource.from_env(), destination=IntacctDestination.from_env())
-
-
-def assets_op_name() -> str:
-    from intacct_dagster.config import ASSETS_OP_NAME
-
-    return ASSETS_OP_NAME
-
-
-def run_config_for(**cfg: Any) -> dict:
-    return {"ops": {assets_op_name(): {"config": cfg}}} if cfg else {}
-
-
 def materialize(tables: Iterable[str] | None = None, instance=None, raise_on_error: bool = False, **cfg: Any):
-    """Materialize Intacct assets in-process through the Definitions' implicit asset job (the assets, their
-    checks and the resources exactly as the code location defines them; no op retry policy, so what is
-    tested is the client's own retry handling)."""
-    from dagster import AssetKey, DagsterInstance
-
-    defs = build_defs()
-    job = defs.resolve_implicit_global_asset_job_def()
-    selection = [AssetKey(["intacct", t]) for t in tables] if tables else None
-    return job.execute_in_process(
-        instance=instance or DagsterInstance.ephemeral(),
-        run_config=run_config_for(**cfg),
-        asset_selection=selection,
-        raise_on_error=raise_on_error,
-    )
-
-
-def event_log_text(instance, run_id: str) -> str:
-    """Every event-log record of a run as text: user/system messages, error infos, materialization metadata."""
-    out = []
-    for rec in instance.all_logs(run_id):
-        out.append(f"[{rec.level}] {rec.user_message}")
-        ev = rec.dagster_event
-        if ev is not None:
-            try:
-                out.append(json.dumps(ev.event_specific_data._asdict() if hasattr(ev.event_specific_data, "_asdict") else str(ev.event_specific_data), default=str))
-            except Exception:  # noqa: BLE001 - best effort; str() below covers the rest
-                pass
-            out.append(str(ev))
-    return "\n".join(out)
-
-
-def failure_text(result) -> str:
-    """Failure descriptions and error messages of a failed in-process run."""
-    parts = []
-    for ev in result.all_events:
-        if ev.is_failure or ev.event_type_value in ("STEP_FAILURE", "RUN_FAILURE", "ASSET_CHECK_EVALUATION"):
-            parts.append(ev.message or "")
-            data = ev.event_specific_data
-            err = getattr(data, "error", None)
-            if err is not None:
-                parts.append(err.to_string() if hasattr(err, "to_string") else str(err))
-            for fld in ("user_failure_data",):
-                ufd = getattr(data, fld, None)
-                if ufd is not None:
-                    parts.append(str(getattr(ufd, "description", "")))
-    return "\n".join(p for p in parts if p)
+    """Materialize Intacct assets in-process through the definitions' implicit asset job (the assets, their
+    checks and the resources exactly as `build_intacct_defs()` defines them; no op retry policy, so what is
+    tested is the client's own retry handling). Unlike the Dagster-layer tests' helper, a failed run is
+    returned, not raised."""
+    return _materialize(tables, instance=instance, raise_on_error=raise_on_error, **cfg)
 
 
 def cli_materialize(env: dict[str, str], select: str = "intacct/*", extra: Iterable[str] = ()) -> tuple[subprocess.Popen, OutputPump]:

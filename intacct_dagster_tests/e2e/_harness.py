@@ -6,9 +6,6 @@ tables back, compares them with the sandbox's own view of the data and scans tex
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import json
 import os
 import re
 import signal
@@ -17,7 +14,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +185,10 @@ class SandboxProcess:
         return self.base_url
 
     @property
+    def token_url(self) -> str:
+        return f"{self.base_url}/oauth2/token"
+
+    @property
     def root_url(self) -> str:
         return self.base_url.split("/ia/api/v1")[0]
 
@@ -225,8 +225,23 @@ class SandboxProcess:
     def create(self, path: str, n: int = 1) -> list[str]:
         return self.admin("create", path=path, n=n)
 
-    def rows(self, path: str) -> list[dict]:
-        return self.admin("rows", path=path)
+    def rows(self, path: str, entity_id: str | None = None, include_private: bool = False,
+             exact_numbers: bool = False) -> list[dict]:
+        """As `Sandbox.rows`; with `exact_numbers`, JSON numbers with a fraction arrive as `Decimal` (as the
+        admin endpoint wrote them)."""
+        args: dict[str, Any] = {"path": path, "include_private": include_private}
+        if entity_id is not None:
+            args["entity_id"] = entity_id
+        if not exact_numbers:
+            return self.admin("rows", **args)
+        import json
+        from decimal import Decimal
+
+        r = requests.post(f"{self.base_url}/__sandbox__/rows", json=args,
+                          headers={"X-Sandbox-Admin": self.admin_token}, timeout=120)
+        if r.status_code != 200:
+            raise RuntimeError(f"sandbox admin rows -> HTTP {r.status_code}: {r.text[:300]}")
+        return json.loads(r.text, parse_float=Decimal)["result"]
 
     def keys(self, path: str) -> set[str]:
         return set(self.admin("keys", path=path))
@@ -301,129 +316,16 @@ def scan_for_secrets(secrets: dict[str, str], texts: dict[str, str] | None = Non
 # --------------------------------------------------------------------------------------------------------------
 # comparing destination rows with the sandbox's rows
 
-_TS_RX = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
-_DATE_RX = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_NUM_RX = re.compile(r"^-?\d+(\.\d+)?$")
+def compare_with_source(sb: Any, path: str, dest_rows: list[dict], label: str = "", entity_id: str | None = None,
+                        include_private: bool = False) -> list[str]:
+    """Destination rows (any destination) against the sandbox's records of `path`, row for row and field for
+    field, with `intacct_dagster_tests/compare.py`: fields map to columns the way the loader maps them (from
+    the object's model), fields the loader does not load (href, write-only, lists) are not expected, and JSON
+    numbers compare as exact decimals. Returns human-readable differences (empty == equal)."""
+    from intacct_dagster_tests.compare import columns, differences
 
-
-def canon(v: Any) -> Any:
-    """A type-tolerant canonical form: the API's decimal strings, dates and `...Z` timestamps compare equal
-    to the DECIMAL / DATE / TIMESTAMPTZ values a destination stores for them."""
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, dt.datetime):
-        if v.tzinfo is None:
-            v = v.replace(tzinfo=dt.timezone.utc)
-        return v.astimezone(dt.timezone.utc)
-    if isinstance(v, dt.date):
-        return v
-    if isinstance(v, (int, Decimal)):
-        return Decimal(v).normalize() if isinstance(v, Decimal) else Decimal(v)
-    if isinstance(v, float):
-        return Decimal(repr(v)).normalize()
-    if isinstance(v, str):
-        return _canon_str(v)
-    if isinstance(v, dict):
-        return {k: canon(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [canon(x) for x in v]
-    return v
-
-
-@functools.lru_cache(maxsize=200_000)
-def _canon_str(v: str) -> Any:
-    s = v.strip()
-    if _TS_RX.match(s):
-        try:
-            return canon(dt.datetime.fromisoformat(s.replace("Z", "+00:00")))
-        except ValueError:
-            return s
-    if _DATE_RX.match(s):
-        try:
-            return dt.date.fromisoformat(s)
-        except ValueError:
-            return s
-    if _NUM_RX.match(s) and not (len(s) > 1 and s[0] == "0" and s[1] != "."):
-        try:
-            return Decimal(s).normalize()
-        except InvalidOperation:
-            return s
-    if s[:1] in "[{":
-        try:
-            return canon(json.loads(s))
-        except ValueError:
-            return s
-    return v
-
-
-def _naming():
-    from dlt.common.normalizers.naming.snake_case import NamingConvention
-
-    return NamingConvention()
-
-
-def column_candidates(field: str) -> list[str]:
-    n = _naming()
-    return list(dict.fromkeys([
-        n.normalize_identifier(field),
-        n.normalize_path("__".join(field.split("."))),
-        field,
-    ]))
-
-
-def compare_rows(src_rows: list[dict], dest_rows: list[dict], key: str = "key", label: str = "") -> list[str]:
-    """Row-for-row comparison. Returns human-readable differences (empty == equal).
-    Destination-only columns (`_dlt_*`, extras added by the loader) are ignored; a source field with no
-    destination column is only accepted when every source value of it is null (dlt drops all-null columns)."""
-    problems: list[str] = []
-    dest_key = next((c for c in column_candidates(key) if dest_rows and c in dest_rows[0]), key)
-    dest_by_key: dict[str, dict] = {}
-    dups = 0
-    for r in dest_rows:
-        k = str(r.get(dest_key))
-        if k in dest_by_key:
-            dups += 1
-        dest_by_key[k] = r
-    if dups:
-        problems.append(f"{label}: {dups} duplicate keys in destination")
-    src_by_key = {str(r[key]): r for r in src_rows}
-    missing = src_by_key.keys() - dest_by_key.keys()
-    extra = dest_by_key.keys() - src_by_key.keys()
-    if missing:
-        problems.append(f"{label}: {len(missing)} source keys missing in destination, e.g. {sorted(missing)[:5]}")
-    if extra:
-        problems.append(f"{label}: {len(extra)} destination keys not in source, e.g. {sorted(extra)[:5]}")
-    if not src_rows:
-        return problems
-    dest_cols = set(dest_rows[0].keys()) if dest_rows else set()
-    fields = sorted({f for r in src_rows for f in r})
-    colmap: dict[str, str | None] = {}
-    for f in fields:
-        colmap[f] = next((c for c in column_candidates(f) if c in dest_cols), None)
-        if colmap[f] is None and dest_rows:
-            non_null = [r.get(f) for r in src_rows if r.get(f) not in (None, [], {})]
-            if non_null:
-                problems.append(f"{label}: source field {f!r} has no destination column (tried {column_candidates(f)}); e.g. {non_null[0]!r}")
-    mismatches = 0
-    for k in sorted(src_by_key.keys() & dest_by_key.keys()):
-        s, d = src_by_key[k], dest_by_key[k]
-        for f in fields:
-            col = colmap[f]
-            if col is None:
-                continue
-            raw_s, raw_d = s.get(f), d.get(col)
-            if raw_s == raw_d and type(raw_s) is type(raw_d):
-                continue
-            sv, dv = canon(raw_s), canon(raw_d)
-            if sv != dv and not (sv in (None, [], {}) and dv in (None, [], {})):
-                mismatches += 1
-                if mismatches <= 8:
-                    problems.append(f"{label}: key {k} field {f!r}: source {s.get(f)!r} != destination {d.get(col)!r}")
-    if mismatches > 8:
-        problems.append(f"{label}: ... {mismatches} field mismatches in total")
-    return problems
+    src = sb.rows(path, entity_id=entity_id, include_private=include_private, exact_numbers=True)
+    return differences(src, dest_rows, columns(sb, path), label=label)
 
 
 def duckdb_tables(db_path: str | Path, dataset: str) -> dict[str, list[dict]]:

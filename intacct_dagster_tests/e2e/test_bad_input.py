@@ -10,7 +10,7 @@ import pytest
 from dagster import instance_for_test
 
 from intacct_dagster_tests.e2e._dagster import event_log_text, failure_text, materialize, sandbox_env
-from intacct_dagster_tests.e2e._harness import compare_rows, duckdb_table, free_port, scan_for_secrets
+from intacct_dagster_tests.e2e._harness import compare_with_source, duckdb_table, free_port, scan_for_secrets
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -49,8 +49,7 @@ def _assert_equal(sb, db: Path, label: str) -> None:
 
     problems = []
     for obj in resolve_objects(TABLES):
-        problems += compare_rows(sb.rows(obj.path), duckdb_table(db, "intacct", obj.name), key=obj.primary_key,
-                                 label=f"{label}/{obj.name}")
+        problems += compare_with_source(sb, obj.path, duckdb_table(db, "intacct", obj.name), f"{label}/{obj.name}")
     assert not problems, "\n".join(problems)
 
 

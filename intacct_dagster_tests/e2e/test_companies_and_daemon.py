@@ -66,7 +66,7 @@ def test_two_companies_side_by_side_from_yaml(sandbox_factory, tmp_path):
     assert "name: globex" in yaml_text and "settings_prefix: INTACCT_GLOBEX" in yaml_text
     run("dg", "check", "defs")
     listed = json.loads(run("dg", "list", "defs", "--json").stdout)
-    keys = {a["key"] for a in listed["assets"]}
+    keys = {a["asset_key"] for a in listed["assets"]}
     assert {f"intacct/{t}" for t in TABLES} <= keys and {f"globex/{t}" for t in TABLES} <= keys
     assert {"intacct_job", "globex_job"} <= {j["name"] for j in listed["jobs"]}
     for job in ("intacct_job", "globex_job"):

@@ -30,8 +30,8 @@ PIPELINE = "intacct"
 QUERY_OF_LINES = f"object={OBJECT}"  # the sandbox's request descriptor for a query of that object
 
 
-def source_truth(sb: SandboxProcess) -> dict[str, tuple[str, Decimal, Decimal]]:
-    """key -> (modified, txnAmount, baseAmount), read straight from the API (our own keyset scan,
+def source_truth(sb: SandboxProcess) -> dict[str, tuple[str | None, Decimal, Decimal]]:
+    """key -> (modified or None, txnAmount, baseAmount), read straight from the API (our own keyset scan,
     independent of the project's client)."""
     s = requests.Session()
     tok = sb.token()
@@ -64,8 +64,8 @@ def destination_rows(db) -> list[tuple]:
 
 
 def stored_cursor(db) -> dict | None:
-    """The journal_entry_lines cursor in the newest dlt state of a *completed* load (what dlt itself restores:
-    state rows whose load id has status 0 in `_dlt_loads`)."""
+    """The journal_entry_lines cursor ({"modified": "...Z"}) in the newest dlt state of a *completed* load
+    (what dlt itself restores: state rows whose load id has status 0 in `_dlt_loads`)."""
     from dlt.common.versioned_state import decompress_state
 
     try:
@@ -89,18 +89,18 @@ def load_jobs_done(tmpdir: Path) -> int:
     return len(glob.glob(str(tmpdir / "intacct-dlt-*" / "*" / "load" / "normalized" / "*" / "completed_jobs" / "*")))
 
 
-def _ts(v) -> str:
-    return v.strftime("%Y-%m-%dT%H:%M:%SZ") if hasattr(v, "strftime") else str(v)
+def _ts(v) -> str | None:
+    return v.strftime("%Y-%m-%dT%H:%M:%SZ") if hasattr(v, "strftime") else v
 
 
-def assert_cursor_not_past_unloaded(db, truth: dict[str, tuple[str, Decimal, Decimal]]) -> dict | None:
-    """Every source record at or below the committed cursor position is in the destination."""
+def assert_cursor_not_past_unloaded(db, truth: dict[str, tuple[str | None, Decimal, Decimal]]) -> dict | None:
+    """Every source record modified before the committed cursor is in the destination at its current version
+    (the next run reads from the cursor's second on, inclusive, so a record at the cursor itself is re-read)."""
     cur = stored_cursor(db)
     if cur is None:
         return None
     loaded = {str(r[0]): _ts(r[1]) for r in destination_rows(db)}
-    pos = (cur["modified"], int(cur["key"]))
-    behind = [k for k, (m, _, _) in truth.items() if (m, int(k)) <= pos and loaded.get(k) != m]
+    behind = [k for k, (m, _, _) in truth.items() if m is not None and m < cur["modified"] and loaded.get(k) != m]
     assert not behind, (f"stored cursor {cur} is past {len(behind)} records whose current version is not in the "
                         f"destination, e.g. {behind[:5]}")
     return cur
@@ -199,12 +199,18 @@ def test_sigkill_mid_load_then_rerun(tmp_path):
         assert sum((Decimal(str(r[2])) for r in rows), Decimal(0)) == sum((t[1] for t in truth.values()), Decimal(0))
         assert sum((Decimal(str(r[3])) for r in rows), Decimal(0)) == sum((t[2] for t in truth.values()), Decimal(0))
         by_key = {str(r[0]): r for r in rows}
-        stale = [k for k, (m, txn, _) in truth.items() if _ts(by_key[k][1]) != m or Decimal(str(by_key[k][2])) != txn]
+        stale = [k for k, (m, txn, _) in truth.items()
+                 if _ts(by_key[k][1]) != m or Decimal(str(by_key[k][2] or 0)) != txn]
         assert not stale, f"{len(stale)} rows differ from the source (e.g. {stale[:5]})"
+        assert any(m is None for m, _, _ in truth.values())  # migrated records without a timestamp are loaded
         final_cursor = assert_cursor_not_past_unloaded(db, truth)
         assert final_cursor is not None
-        newest = max((m, int(k)) for k, (m, _, _) in truth.items())
-        assert (final_cursor["modified"], int(final_cursor["key"])) == newest
+        # the cursor is the newest modification seen, capped at the server's clock (records stamped in the
+        # future must not hide later edits): between the newest ordinary edit and the server's clock now
+        now = sb.admin("now")[:19] + "Z"
+        newest_past = max(m for m, _, _ in truth.values() if m is not None and m <= now)
+        assert newest_past <= final_cursor["modified"] <= now, (final_cursor, newest_past, now)
+        assert any(m is not None and m > now for m, _, _ in truth.values())  # the future-stamped ones exist
         note(f"rerun: {len(rows)} rows == source, sums equal, cursor {final_cursor}")
         leftovers = glob.glob(str(run_tmp / "intacct-dlt-*"))
         note(f"{len(leftovers)} scratch dlt dirs left behind by the SIGKILLed runs (harmless; never reused)")

@@ -9,7 +9,7 @@ import pytest
 from dagster import instance_for_test
 
 from intacct_dagster_tests.e2e._dagster import event_log_text, failure_text, materialize, sandbox_env
-from intacct_dagster_tests.e2e._harness import compare_rows, duckdb_tables
+from intacct_dagster_tests.e2e._harness import compare_with_source, duckdb_tables
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -62,7 +62,7 @@ def test_fault_through_dagster(kind, params, expect, fault_sandbox, clean_env, t
     for k, v in sandbox_env(sb).items():
         clean_env.setenv(k, v)
     clean_env.setenv("INTACCT_DUCKDB_PATH", str(db))
-    clean_env.setenv("SOURCES__INTACCT__PAGE_SIZE", "500")  # dlt config: ~4 query pages of journal-entry lines
+    clean_env.setenv("INTACCT_PAGE_SIZE", "500")  # ~4 query pages of journal-entry lines
 
     objs = _objects()
     sb.clear_faults()
@@ -88,5 +88,5 @@ def test_fault_through_dagster(kind, params, expect, fault_sandbox, clean_env, t
     problems = []
     for name, obj in objs.items():
         assert name in loaded, f"{kind}: table {name} not loaded"
-        problems += compare_rows(sb.rows(obj.path), loaded[name], key=obj.primary_key, label=f"{kind}/{name}")
+        problems += compare_with_source(sb, obj.path, loaded[name], f"{kind}/{name}")
     assert not problems, "\n".join(problems)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from intacct_dagster_tests.e2e._dagster import failure_text, materialize, sandbox_env
-from intacct_dagster_tests.e2e._harness import compare_rows, postgres_table, postgres_tables
+from intacct_dagster_tests.e2e._harness import compare_with_source, postgres_table, postgres_tables
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -30,7 +30,7 @@ def _assert_destination_equals_source(sb, dsn: str) -> dict[str, int]:
             continue
         dest = postgres_table(dsn, DATASET, obj.name)
         counts[obj.name] = len(dest)
-        problems += compare_rows(src, dest, key=obj.primary_key, label=obj.name)
+        problems += compare_with_source(sb, obj.path, dest, obj.name)
     assert not problems, "destination != source:\n" + "\n".join(problems)
     return counts
 

@@ -9,7 +9,7 @@ import pytest
 from intacct_dagster.intacct import DEFAULT_OBJECTS, intacct_source
 from intacct_dagster_tests.e2e._harness import postgres_table
 
-from ._helpers import compare, settings_for
+from ._helpers import compare_with_source, settings_for
 
 pytestmark = pytest.mark.timeout(180)
 PATHS = {o.name: o.path for o in DEFAULT_OBJECTS}
@@ -27,7 +27,7 @@ def test_postgres_incremental_and_reconcile(sandbox_factory, postgres_dsn, tmp_p
     def check():
         problems = []
         for name in names:
-            problems += compare(sb.rows(PATHS[name]), postgres_table(postgres_dsn, "intacct_pg", name), name)
+            problems += compare_with_source(sb, PATHS[name], postgres_table(postgres_dsn, "intacct_pg", name), name)
         assert not problems, "\n".join(problems[:20])
 
     run()

@@ -7,8 +7,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pyarrow as pa
+import pytest
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
+from intacct_dagster.intacct.errors import IntacctDataError
 from intacct_dagster.intacct.schema import (
     DELETED_COLUMN,
     build_columns,
@@ -79,12 +81,14 @@ def test_types_and_hints():
     assert cols["txnAmount"].arrow_type == pa.decimal128(28, 2)
     assert cols["entryDate"].arrow_type == pa.date32()
     assert cols["audit.modifiedDateTime"].arrow_type == pa.timestamp("us", tz="UTC")
-    assert cols["exchangeRate"].arrow_type == pa.float64()
+    assert cols["exchangeRate"].arrow_type == pa.decimal128(38, 16)  # JSON numbers: exact, never a double
     assert cols["lineNumber"].arrow_type == pa.int64()
     assert cols["isBillable"].arrow_type == pa.bool_()
     hints = dlt_columns(cols.values(), "key", "audit.modifiedDateTime")
     assert hints["txn_amount"] == {"name": "txn_amount", "data_type": "decimal", "nullable": True,
                                    "precision": 28, "scale": 2}
+    assert hints["exchange_rate"] == {"name": "exchange_rate", "data_type": "decimal", "nullable": True,
+                                      "precision": 38, "scale": 16}
     assert hints["key"]["primary_key"] is True and hints["key"]["nullable"] is False
     assert hints["audit_modified_date_time"]["dedup_sort"] == "desc"
     assert hints["audit_modified_date_time"]["timezone"] is True
@@ -94,22 +98,41 @@ def test_types_and_hints():
 def test_rows_to_table_is_exact():
     cols = build_columns(MODEL)
     rows = [
-        {"key": "1", "txnAmount": "12345678901234567.89", "entryDate": "2024-02-29", "exchangeRate": 1.0679,
-         "lineNumber": 3, "isBillable": True, "audit.modifiedDateTime": "2025-09-14T21:23:42Z"},
+        {"key": "1", "txnAmount": "12345678901234567.89", "entryDate": "2024-02-29",
+         "exchangeRate": Decimal("12345678901234567.89"), "lineNumber": 3, "isBillable": True,
+         "audit.modifiedDateTime": "2025-09-14T21:23:42Z"},
         {"key": "2", "txnAmount": None, "entryDate": None, "audit.modifiedDateTime": None},
-        # odd values take the slow path: number for money, blank date, string integer, non-string text
-        {"key": "3", "txnAmount": 0.1, "entryDate": "", "lineNumber": "7", "id": 5},
+        # odd values take the slow path: an exactly parsed JSON number for money, blank date, string
+        # integer, non-string text
+        {"key": "3", "txnAmount": Decimal("0.1"), "entryDate": "", "lineNumber": "7", "id": 5},
     ]
     t = rows_to_table(rows, cols).to_pylist()
     assert t[0]["txn_amount"] == Decimal("12345678901234567.89")
     assert t[0]["entry_date"] == dt.date(2024, 2, 29)
     assert t[0]["audit_modified_date_time"] == dt.datetime(2025, 9, 14, 21, 23, 42, tzinfo=dt.timezone.utc)
-    assert t[0]["exchange_rate"] == 1.0679
+    assert t[0]["exchange_rate"] == Decimal("12345678901234567.89")  # 19 digits: a double would round it
     assert t[1]["txn_amount"] is None and t[1]["entry_date"] is None
     assert t[2]["txn_amount"] == Decimal("0.10")
     assert t[2]["entry_date"] is None
     assert t[2]["line_number"] == 7
     assert t[2]["id"] == "5"
+
+
+@pytest.mark.parametrize("field, value, why", [
+    ("txnAmount", 0.1, "binary float"),  # money that went through a float is refused, never rounded
+    ("txnAmount", "1.234", "more than 2 decimals"),
+    ("exchangeRate", Decimal("1e30"), "more than 38 digits"),
+    ("lineNumber", "7.5", "not an integer"),
+    ("isBillable", "maybe", "not a boolean"),
+])
+def test_a_value_that_does_not_fit_names_table_column_and_key(field, value, why):
+    cols = build_columns(MODEL)
+    rows = [{"key": "1"}, {"key": "42", field: value}]
+    with pytest.raises(IntacctDataError, match=why) as ei:
+        rows_to_table(rows, cols, table="journal_entry_lines")
+    text = str(ei.value)
+    column = next(c.name for c in cols if c.field == field)
+    assert "table journal_entry_lines" in text and f"column {column}" in text and "key 42" in text
 
 
 def test_empty_page_has_full_schema():

@@ -33,10 +33,12 @@ def test_gateway_error_details_dict():
     assert e.code == "GW-0010" and e.details == [{"requestId": "x"}]
 
 
-def test_settings_from_env_and_repr_hides_secrets():
+def test_settings_from_env_and_repr_hides_secrets(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no .dlt/ files here: only the given environment counts
     env = {"INTACCT_BASE_URL": "http://127.0.0.1:1/ia/api/v1", "INTACCT_CLIENT_ID": "cid",
            "INTACCT_CLIENT_SECRET": "s3cr3t-value", "INTACCT_USERNAME": "u@C|E1", "INTACCT_INCLUDE_PRIVATE": "true"}
-    s = IntacctSettings.from_env(env, use_dlt_secrets=False)
+    s = IntacctSettings.from_env(environ=env)
+    assert s.origins["client_secret"] == "env INTACCT_CLIENT_SECRET" and s.entity == "E1"
     assert s.is_configured and s.auth_mode == "client_credentials" and s.include_private is True
     assert s.token_url == "http://127.0.0.1:1/ia/api/v1/oauth2/token"
     assert "s3cr3t-value" not in repr(s) and "s3cr3t-value" not in repr(auth_from_settings(s))
@@ -66,8 +68,11 @@ def test_source_definition_needs_no_secrets_and_no_network(monkeypatch):
     src = intacct_source()
     assert src.name == "intacct"
     assert "journal_entry_lines" in src.resources and "project_budgets" in src.resources
-    assert src.resources["ap_terms"].write_disposition == "replace"
-    assert src.resources["vendors"].write_disposition["disposition"] == "merge"
+    # every table merges on its key (objects without an audit timestamp too: their deleted rows are removed
+    # by delete markers, never by replacing the table)
+    for name, resource in src.resources.items():
+        assert resource.write_disposition == {"disposition": "merge", "strategy": "delete-insert"}, name
+    assert src.resources["ap_terms"].compute_table_schema()["columns"]["key"]["primary_key"] is True
     with pytest.raises(IntacctConfigError):
         intacct_source(mode="bogus")
 
