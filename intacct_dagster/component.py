@@ -52,6 +52,7 @@ class IntacctComponent(Component, Resolvable):
     objects: list[str] | None = None
     pool: str = "intacct"
     schedules: bool = True
+    finance: bool = True
     settings: dict[str, Any] = field(default_factory=dict)
     destination: dict[str, Any] = field(default_factory=dict)
 
@@ -59,4 +60,5 @@ class IntacctComponent(Component, Resolvable):
         return build_intacct_defs(
             name=self.name, key_prefix=self.key_prefix, settings_prefix=self.settings_prefix, objects=self.objects,
             pool=self.pool, schedules=self.schedules, settings=self.settings, destination=self.destination,
+            finance=self.finance,
         )
