@@ -24,17 +24,15 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import REPO, PeakRSS, SandboxProcess  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
 OBJECT = "general-ledger/journal-entry-line"
 TABLE = "journal_entry_lines"
@@ -45,101 +43,8 @@ PAGE = 4000
 # --------------------------------------------------------------------------------------------------- helpers
 
 
-class TreeRSS:
-    """Peak RSS of a process and its descendants (sampled every 50 ms)."""
-
-    def __init__(self, pid: int, exclude: set[int] | None = None):
-        self.pid, self.exclude, self.peak = pid, exclude or set(), 0
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
-
-    def _sample(self) -> int:
-        try:
-            root = psutil.Process(self.pid)
-            procs = [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return 0
-        total = 0
-        for p in procs:
-            if p.pid in self.exclude:
-                continue
-            try:
-                total += p.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
-        return total
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._sample())
-            self._stop.wait(0.05)
-
-    def start(self) -> TreeRSS:
-        self._t.start()
-        return self
-
-    def stop(self) -> int:
-        self._stop.set()
-        self._t.join(5)
-        return self.peak
-
-
-class Sandbox:
-    """The sandbox CLI as a separate process; admin calls over HTTP."""
-
-    def __init__(self, lines: int, seed: int = 7):
-        self.lines, self.seed = lines, seed
-        self.base_url = self.admin_token = ""
-        self.client_id, self.client_secret, self.username = "sandbox-client-id", "sandbox-client-secret", "ws_user@SANDBOX"
-        self.proc: subprocess.Popen | None = None
-        self.output: list[str] = []
-
-    def start(self, timeout: float = 600) -> None:
-        self.proc = subprocess.Popen(
-            [PY, "-m", "intacct_dagster.sandbox", "--port", "0", "--lines", str(self.lines), "--seed", str(self.seed)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO, start_new_session=True, bufsize=1,
-        )
-        got = threading.Event()
-
-        def pump() -> None:
-            assert self.proc and self.proc.stdout
-            for line in iter(self.proc.stdout.readline, ""):
-                self.output.append(line.rstrip("\n"))
-                if re.search(r"(?i)admin[ _-]?token", line) or (self.base_url and len(self.output) > 12):
-                    got.set()
-            got.set()
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = "\n".join(self.output)
-            m = re.search(r"(https?://127\.0\.0\.1:\d+/ia/api/v1)", text)
-            if m:
-                self.base_url = m.group(1)
-            if self.base_url and got.is_set():
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError("sandbox exited:\n" + text)
-            time.sleep(0.05)
-        else:
-            raise TimeoutError("sandbox did not start:\n" + "\n".join(self.output))
-        time.sleep(0.3)
-        text = "\n".join(self.output)
-        m = re.search(r"(?i)admin[ _-]?token\W+([A-Za-z0-9._~+/=-]{8,})", text)
-        self.admin_token = m.group(1) if m else ""
-        for rx, attr in ((r"(?i)client[ _-]?id\W+(\S+)", "client_id"), (r"(?i)client[ _-]?secret\W+(\S+)", "client_secret"),
-                         (r"(?i)username\W+(\S+@\S+)", "username")):
-            m = re.search(rx, text)
-            if m:
-                setattr(self, attr, m.group(1).strip("'\","))
-
-    def admin(self, action: str, **args):
-        import requests
-
-        r = requests.post(f"{self.base_url}/__sandbox__/{action}", json=args,
-                          headers={"X-Sandbox-Admin": self.admin_token}, timeout=600)
-        r.raise_for_status()
-        return r.json().get("result")
+class Sandbox(SandboxProcess):
+    """The sandbox as a separate process, plus what this benchmark asks of it."""
 
     def request_count(self) -> int:
         """Every API request the sandbox served (token, model and query calls), retries included."""
@@ -147,18 +52,6 @@ class Sandbox:
 
     def modify(self, n: int) -> list[str]:
         return self.admin("modify", path=OBJECT, n=n)
-
-    def env(self) -> dict[str, str]:
-        return {"INTACCT_BASE_URL": self.base_url, "INTACCT_CLIENT_ID": self.client_id,
-                "INTACCT_CLIENT_SECRET": self.client_secret, "INTACCT_USERNAME": self.username}
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
 
 
 def mint_token(session, env: dict[str, str]) -> str:
@@ -312,7 +205,7 @@ def run_child(name: str, phase: str, sb: Sandbox, workdir: Path, extra: list[str
     before = sb.request_count()
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO)
-    rss = TreeRSS(proc.pid, exclude={sb.proc.pid} if sb.proc else set()).start()
+    rss = PeakRSS(proc.pid, exclude={sb.proc.pid} if sb.proc else set()).start()
     out, _ = proc.communicate()
     peak = rss.stop()
     proc_wall = time.perf_counter() - t0
