@@ -16,6 +16,10 @@ from intacct_dagster.sandbox import Sandbox
 from intacct_dagster_tests.e2e._pg import SYSTEM_DEPS_HINT, PostgresServer, find_pg_bindir
 
 
+SLOW_FILES = {"test_demo.py", "test_cli.py"}
+SLOW_TESTS = {"test_definitions_load_with_no_credentials_and_no_network"}
+
+
 def pytest_collection_modifyitems(config, items):
     """Markers from where a test lives and what it uses, so lanes can be chosen with `-m` (see README)."""
     for item in items:
@@ -29,6 +33,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
         if "/e2e/" in path:
             item.add_marker(pytest.mark.e2e)
+        # whole Dagster runs, dbt builds, subprocess CLIs: seconds each
+        if ("point_at" in fixtures or "/finance/" in path or item.fspath.basename in SLOW_FILES
+                or item.name in SLOW_TESTS):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
