@@ -222,8 +222,8 @@ def run_once(args: argparse.Namespace, sb) -> int:
         print(f"Incremental run took {time.monotonic() - t1:.1f}s.")
     print_tables(loaded, second)
     if second is not None:
-        print("(incremental run: records modified since the last run, plus a one-hour safety lookback; "
-              "objects without audit timestamps, like ap_terms and entities, are reloaded in full)")
+        print("(incremental run: records modified since the last run, plus a one-hour safety lookback; the "
+              "sandbox also has records stamped a day in the future, which are re-read until their time comes)")
     from intacct_dagster.intacct.settings import SettingsReader
 
     reader = SettingsReader()
