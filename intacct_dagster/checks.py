@@ -39,10 +39,12 @@ SAMPLE = 5
 
 def _columns(client, table: str) -> list[str] | None:
     """Column names of `table`, or None when the table does not exist (object had no records yet)."""
+    from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
     try:
         with client.execute_query(f"SELECT * FROM {client.make_qualified_table_name(table)} LIMIT 0") as cur:
             return [d[0] for d in cur.description]
-    except Exception:
+    except DatabaseUndefinedRelation:
         return None
 
 

@@ -290,7 +290,7 @@ def _failure(invocation) -> Failure | None:
     briefly unavailable) or tests that failed (not retried: the data will not change by itself)."""
     try:
         results = invocation.get_artifact("run_results.json").get("results", [])
-    except Exception:  # noqa: BLE001 - no artifact: dbt itself failed before running anything
+    except (OSError, ValueError):  # no (readable) artifact: dbt itself failed before running anything
         results = None
     if results is None:
         if invocation.is_successful():
@@ -312,11 +312,11 @@ def _failure(invocation) -> Failure | None:
 
 
 def _today(tz: str) -> str:
-    from zoneinfo import ZoneInfo
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         return datetime.now(ZoneInfo(tz)).date().isoformat()
-    except Exception:  # noqa: BLE001 - an unknown zone falls back to UTC
+    except (ZoneInfoNotFoundError, ValueError):  # an unknown zone falls back to UTC
         return datetime.now(ZoneInfo("UTC")).date().isoformat()
 
 

@@ -316,10 +316,13 @@ def _with_hints(table: pa.Table, plan: Plan) -> Any:
 
 
 def _active_pipeline() -> Any:
-    try:
-        return dlt.current.pipeline()
-    except Exception:  # iterating the resource outside a pipeline (tests, scripts)
-        return None
+    """The pipeline running this source, or None when the resources are iterated outside one (tests,
+    scripts). `dlt.current.pipeline()` would create a default pipeline instead."""
+    from dlt.common.configuration.container import Container
+    from dlt.common.pipeline import PipelineContext
+
+    context = Container()[PipelineContext]
+    return context.pipeline() if context.is_active() else None
 
 
 def _arrow_file_format() -> str | None:
