@@ -123,7 +123,7 @@ class Page:
 
 
 def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery, prefetch: int = 3,
-               decode: Callable[[Any], Any] | None = None) -> Iterator[Page]:
+               decode: Callable[[Any], Any] | None = None, speculate: bool = True) -> Iterator[Page]:
     """Yield pages until a short/last page. `fetch(body)` returns the parsed body (a dict), an object with
     `table`, `meta` and `last` (see `rawjson.ArrowPage`), or a `rawjson.RawPage`; `decode`, when given,
     turns every fetched page (raw or dict) into an `ArrowPage`.
@@ -132,7 +132,8 @@ def iter_pages(fetch: Callable[[dict[str, Any]], Any], query: KeysetQuery, prefe
     caller (dlt) writes earlier ones. For a `RawPage` the next request is sent on the peeked last row
     *before* decoding, so decoding overlaps the server's work; if the decoded last row differs from the
     peeked one, that speculative answer is discarded and the page re-requested from the true position."""
-    speculator = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intacct-next") if decode else None
+    speculator = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="intacct-next")
+                  if decode and speculate else None)
 
     def to_page(body: dict[str, Any], result: Any) -> Page:
         if isinstance(result, dict):

@@ -14,7 +14,6 @@ whole page would fail to parse and take the exact path; it can never yield a wro
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -109,6 +108,8 @@ class PageDecoder:
             self.read_schema = pa.schema(
                 [pa.field(c.field, pa.string() if c.kind in _CAST_KINDS else c.arrow_type) for c in columns])
         self._parse = pajson.ParseOptions(explicit_schema=self.read_schema, unexpected_field_behavior="ignore")
+        # pages are decoded on several scan threads at once already: one parser thread each keeps memory flat
+        self._read = pajson.ReadOptions(use_threads=False, block_size=1 << 24)
         self._index = {c.field: i for i, c in enumerate(columns)}
 
     def __call__(self, content: bytes) -> ArrowPage | None:
@@ -116,11 +117,14 @@ class PageDecoder:
         if split is None:
             return None
         cut, meta = split
-        raw = content[len(HEAD):cut]
-        if not raw:
+        if cut == len(HEAD):
             return ArrowPage(self.schema.empty_table(), meta, None)
+        # one copy of the body (rows on their own lines), read through a zero-copy slice of it
+        lines = content.replace(ROW_SEP, b'}\n{"')
+        end = lines.rfind(META_SEP)
+        rows = pa.BufferReader(pa.py_buffer(lines).slice(len(HEAD), end - len(HEAD)))
         try:
-            read = pajson.read_json(io.BytesIO(raw.replace(ROW_SEP, b'}\n{"')), parse_options=self._parse)
+            read = pajson.read_json(rows, read_options=self._read, parse_options=self._parse)
             arrays = []
             for col, arr in zip(self.columns, read.columns, strict=True):
                 arrays.append(arr.cast(col.arrow_type) if col.kind in _CAST_KINDS else arr)

@@ -181,7 +181,9 @@ class TableScan:
 
         def work(rq: KeysetQuery) -> None:
             try:
-                for page in iter_pages(self._fetcher(rq), rq, prefetch=0, decode=decode):
+                # no speculative next request: the ranges already keep the request slots busy, and each
+                # speculative page would hold another multi-megabyte body in memory
+                for page in iter_pages(self._fetcher(rq), rq, prefetch=0, decode=decode, speculate=False):
                     if stop.is_set():
                         return
                     with lock:
