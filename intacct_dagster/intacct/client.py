@@ -148,9 +148,13 @@ class IntacctClient:
             self.meter.count(*(meter_key or (path, "other")), retry=bool(failures or throttle_waits or reauthed))
             try:
                 with self.limiter.slot():
-                    resp = self._session().request(method, url, data=data, params=params, headers=headers,
-                                                   timeout=self.timeout)
-                    content = resp.content
+                    started = time.monotonic()
+                    try:
+                        resp = self._session().request(method, url, data=data, params=params, headers=headers,
+                                                       timeout=self.timeout)
+                        content = resp.content
+                    finally:
+                        self.meter.busy(time.monotonic() - started)
             except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
                     requests.exceptions.InvalidURL) as exc:
                 raise IntacctConfigError(

@@ -19,6 +19,7 @@ class ApiMeter:
     calls: Counter = field(default_factory=Counter)
     retries: Counter = field(default_factory=Counter)
     wait_s: float = 0.0
+    busy_s: float = 0.0  # summed duration of the HTTP exchanges themselves (send to last byte)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, object_path: str, kind: str, retry: bool = False) -> None:
@@ -26,6 +27,10 @@ class ApiMeter:
             self.calls[(object_path, kind)] += 1
             if retry:
                 self.retries[object_path] += 1
+
+    def busy(self, seconds: float) -> None:
+        with self._lock:
+            self.busy_s += seconds
 
     def waited(self, seconds: float) -> None:
         with self._lock:
