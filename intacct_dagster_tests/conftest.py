@@ -15,7 +15,6 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 from intacct_dagster.sandbox import Sandbox
 from intacct_dagster_tests.e2e._pg import SYSTEM_DEPS_HINT, PostgresServer, find_pg_bindir
 
-
 SLOW_FILES = {"test_demo.py", "test_cli.py"}
 SLOW_TESTS = {"test_definitions_load_with_no_credentials_and_no_network"}
 
