@@ -9,7 +9,8 @@ import pytest
 
 from intacct_dagster.intacct.keyset import KeysetQuery, iter_pages
 
-SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "intacct-openapi" / "common-resources.json"
+# Sage's OpenAPI definitions, vendored with the sandbox (the repository is self-contained)
+SPEC = Path(__file__).resolve().parents[2] / "intacct_dagster" / "sandbox" / "sage_openapi" / "common-resources.json"
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +18,7 @@ def validate():
     import jsonschema
 
     if not SPEC.exists():
-        pytest.fail(f"Sage's OpenAPI spec not found at {SPEC}: the repo must sit beside shared/ (as in CI)",
-                    pytrace=False)
+        pytest.fail(f"Sage's OpenAPI spec not found at {SPEC}", pytrace=False)
     doc = json.loads(SPEC.read_text())
     schema = {"$ref": "#/components/schemas/core-query", "components": doc["components"]}
     validator = jsonschema.Draft202012Validator(schema)
