@@ -18,13 +18,16 @@ class IntacctObject:
     """One object: `name` is the resource and table name, `path` the `<app>/<object>` API path.
 
     `cursor=None` (or a model without that field) means every run reads all records by key; rows the source
-    no longer has are removed.
+    no longer has are removed. `parent` names the key of the document a line belongs to (`journalEntry.key`):
+    when `start_date` bounds the history, an edited line of a document created before it brings its unchanged
+    sibling lines along, so documents land whole.
     """
 
     name: str
     path: str
     primary_key: str = "key"
     cursor: str | None = AUDIT_CURSOR
+    parent: str | None = None
 
     @property
     def incremental(self) -> bool:
@@ -36,7 +39,7 @@ DEFAULT_OBJECTS: tuple[IntacctObject, ...] = (
     IntacctObject("customers", "accounts-receivable/customer"),
     IntacctObject("gl_accounts", "general-ledger/account"),
     IntacctObject("journal_entries", "general-ledger/journal-entry"),
-    IntacctObject("journal_entry_lines", "general-ledger/journal-entry-line"),
+    IntacctObject("journal_entry_lines", "general-ledger/journal-entry-line", parent="journalEntry.key"),
     IntacctObject("departments", "company-config/department"),
     IntacctObject("locations", "company-config/location"),
     IntacctObject("classes", "company-config/class"),
@@ -45,11 +48,11 @@ DEFAULT_OBJECTS: tuple[IntacctObject, ...] = (
     IntacctObject("items", "inventory-control/item"),
     IntacctObject("entities", "company-config/entity"),
     IntacctObject("ap_bills", "accounts-payable/bill"),
-    IntacctObject("ap_bill_lines", "accounts-payable/bill-line"),
+    IntacctObject("ap_bill_lines", "accounts-payable/bill-line", parent="bill.key"),
     IntacctObject("ap_payments", "accounts-payable/payment"),
     IntacctObject("ap_payment_details", "accounts-payable/payment-detail"),
     IntacctObject("ar_invoices", "accounts-receivable/invoice"),
-    IntacctObject("ar_invoice_lines", "accounts-receivable/invoice-line"),
+    IntacctObject("ar_invoice_lines", "accounts-receivable/invoice-line", parent="invoice.key"),
     IntacctObject("ar_payments", "accounts-receivable/payment"),
     IntacctObject("ar_payment_details", "accounts-receivable/payment-detail"),
     IntacctObject("ap_terms", "accounts-payable/term"),
@@ -59,7 +62,7 @@ DEFAULT_OBJECT_NAMES: tuple[str, ...] = tuple(o.name for o in DEFAULT_OBJECTS)
 
 
 def object_from_config(name: str, spec: Any) -> IntacctObject:
-    """An extra object from config: either a path string or a mapping {path, primary_key?, cursor?}.
+    """An extra object from config: either a path string or a mapping {path, primary_key?, cursor?, parent?}.
 
     A cursor of "" or "none" makes the object full-replace.
     """
@@ -67,18 +70,21 @@ def object_from_config(name: str, spec: Any) -> IntacctObject:
         raise IntacctConfigError(
             f"extra_objects: table name {name!r} must be lowercase snake_case (letters, digits, underscores)")
     if isinstance(spec, str):
-        path, primary_key, cursor = spec, "key", AUDIT_CURSOR
+        path, primary_key, cursor, parent = spec, "key", AUDIT_CURSOR, None
     elif isinstance(spec, Mapping):
         path = spec.get("path")
         primary_key = spec.get("primary_key") or "key"
         cursor = spec.get("cursor", AUDIT_CURSOR)
+        parent = spec.get("parent") or None
         if isinstance(cursor, str) and cursor.strip().lower() in ("", "none"):
             cursor = None
     else:
         raise IntacctConfigError(f"extra_objects.{name}: expected an object path string or a table")
     if not isinstance(path, str) or "/" not in path:
         raise IntacctConfigError(f"extra_objects.{name}: {path!r} is not an '<app>/<object>' path")
-    return IntacctObject(name, path.strip(), primary_key, cursor)
+    if parent is not None and not isinstance(parent, str):
+        raise IntacctConfigError(f"extra_objects.{name}: parent must be a field name like 'bill.key'")
+    return IntacctObject(name, path.strip(), primary_key, cursor, parent)
 
 
 def resolve_objects(names: Iterable[str] | None = None,

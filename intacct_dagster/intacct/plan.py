@@ -24,6 +24,7 @@ from .schema import Column, build_columns
 from .state import TableState, format_time, parse_time
 
 MODES = ("incremental", "full", "reconcile_deletes")
+CREATED = "audit.createdDateTime"
 
 
 @dataclass
@@ -58,6 +59,9 @@ class Plan:
     server_start: datetime | None = None  # the server's clock before the scan (caps the cursor)
     new_fields: list[str] = field(default_factory=list)
     reason: str = ""
+    # the history bound (`start_date`) when lines of documents created before it must be completed: such a
+    # line, loaded because it was edited, brings the document's other lines (never loaded: older than the bound)
+    complete_before: str | None = None
 
     @property
     def fields(self) -> list[str]:
@@ -75,6 +79,9 @@ class Plan:
         extra = []
         if self.include_null_cursor:
             extra.append(f"plus records with a null {self.cursor_field}")
+        if self.complete_before:
+            extra.append(f"plus the other lines of any {self.obj.parent.rsplit('.', 1)[0]} created before "
+                         f"{self.complete_before} that has an edited line")
         if self.deletes != "none":
             extra.append("then remove rows deleted at the source")
         if not self.save_cursor and self.kind == "window":
@@ -92,8 +99,10 @@ def make_plan(obj: IntacctObject, model: Mapping[str, Any], saved: TableState, o
     fields = {c.field for c in columns}
     cursor_field = obj.cursor if obj.cursor and obj.cursor in fields else None
     new_fields = sorted(fields - set(saved.columns)) if saved.columns else []
+    complete = (options.start_date if obj.parent and cursor_field and options.start_date
+                and {obj.parent, CREATED} <= fields else None)
     base = dict(obj=obj, columns=columns, cursor_field=cursor_field, server_start=server_start,
-                new_fields=new_fields)
+                new_fields=new_fields, complete_before=complete)
 
     if cursor_field is None:
         return Plan(**base, kind="full", deletes="unseen",

@@ -32,12 +32,12 @@ from .errors import (
 )
 from .keyset import MAX_PAGE_SIZE
 from .memory import release_heap, tune_allocator
-from .plan import MODES, Plan, RunOptions, make_plan
+from .plan import CREATED, MODES, Plan, RunOptions, make_plan
 from .reconcile import delete_markers, destination_keys, source_keys, tables_with_rows
 from .scan import Collector, ScanPage, TableScan, run_in_thread
 from .schema import DELETED_COLUMN, arrow_schema, dlt_columns
 from .settings import IntacctSettings, SettingsReader
-from .state import TableState, check_scope, next_cursor, save, to_api_time
+from .state import TableState, check_scope, next_cursor, parse_time, save, to_api_time
 
 logger = logging.getLogger("intacct_dagster.intacct")
 
@@ -254,10 +254,14 @@ def _extract(obj: IntacctObject, run: _Run) -> Iterator[Any]:
         raise job.error
     plan, scan, conn = job.plan, job.scan, run.connection
     assert plan is not None and scan is not None and job.pages is not None
-    collector = Collector(obj.name, plan.column_names.get(plan.cursor_field) if plan.cursor_field else None,
+    names = plan.column_names
+    collector = Collector(obj.name, names.get(plan.cursor_field) if plan.cursor_field else None,
                           collect_keys=plan.deletes == "unseen")
+    if plan.complete_before:
+        collector.parent_column, collector.created_column = names[obj.parent], names[CREATED]
+        collector.created_before = parse_time(plan.complete_before)
     hinted = False
-    for page in job.pages:
+    for page in _with_siblings(job.pages, collector, scan):
         batch = collector.add(page)
         if batch is not None:
             yield batch if hinted else _with_hints(batch, plan)
@@ -289,6 +293,20 @@ def _extract(obj: IntacctObject, run: _Run) -> Iterator[Any]:
     logger.info("intacct: %s done: %d rows in %d pages%s", obj.name, collector.rows, collector.pages,
                 f"; cursor {cursor}" if plan.cursor_field else "")
     release_heap()
+
+
+def _with_siblings(pages: Iterator[ScanPage], collector: Collector, scan: TableScan) -> Iterator[ScanPage]:
+    """The scan's pages, then (when the plan completes documents) the lines older than the history bound of
+    the documents those pages touched: they never move the cursor."""
+    yield from pages
+    plan = scan.plan
+    if not (plan.complete_before and collector.parents):
+        return
+    parents = sorted(collector.parents)
+    logger.info("intacct: %s: %d %s(s) created before %s have edited lines; reading their other lines",
+                plan.obj.name, len(parents), plan.obj.parent.rsplit(".", 1)[0], plan.complete_before)
+    for table in scan.complete(parents, plan.complete_before):
+        yield ScanPage(table, by_cursor=False)
 
 
 def record_api_calls(source_state: dict, when: Any, calls: int) -> None:

@@ -11,7 +11,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance
 
 from intacct_dagster.factory import build_intacct_defs
-from intacct_dagster_tests.compare import check_table
+from intacct_dagster_tests.compare import check_table, duckdb_rows
 
 VENDORS, VENDOR_PATH = "vendors", "accounts-payable/vendor"
 LINES, LINE_PATH = "journal_entry_lines", "general-ledger/journal-entry-line"
@@ -165,3 +165,48 @@ def test_null_modified_records_load_on_first_load_and_full_resync(sandbox, point
     materialize([LINES], full_resync=[LINES])
     assert not check_table(sandbox, db, "intacct", LINES, LINE_PATH)
     assert Path(db).exists()
+
+
+def test_history_bound_loads_whole_entries_when_an_old_line_is_edited(sandbox, point_at, project_env):
+    """With `start_date` bounding the history, editing one line of an entry created before it brings in that
+    line; its unchanged siblings must come too (on the first load and on incremental runs), or the entry lands
+    partial and the balance check fails although Intacct's books balance."""
+    mod = "audit.modifiedDateTime"
+    db = point_at(sandbox)
+    rows = sandbox.rows(LINE_PATH)
+    stamps = sorted(r[mod] for r in rows if r[mod] is not None)
+    start = stamps[len(stamps) // 2]
+    project_env.setenv("INTACCT_START_DATE", start)
+    entries: dict[str, list[dict]] = {}
+    for r in rows:
+        entries.setdefault(r["journalEntry.key"], []).append(r)
+    old = [k for k, lines in sorted(entries.items(), key=lambda e: int(e[0]))
+           if len(lines) >= 2 and all(r[mod] is not None and r[mod] < start for r in lines)]
+    first, later = old[0], old[1]
+
+    def edit_one_line(entry: str) -> None:
+        sandbox.set_field(LINE_PATH, entries[entry][0]["key"], "description", f"edited {entry}", touch=True)
+
+    def destination() -> set[str]:
+        return {r["key"] for r in duckdb_rows(db, "intacct", LINES)}
+
+    def bounded() -> set[str]:
+        return {r["key"] for r in sandbox.rows(LINE_PATH) if r[mod] is None or r[mod] >= start}
+
+    def balanced(result) -> bool:
+        [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == "journal_entries_balance"]
+        return evaluation.passed
+
+    edit_one_line(first)
+    result = materialize([LINES])
+    whole_first = {r["key"] for r in entries[first]}
+    assert balanced(result)
+    assert destination() == bounded() | whole_first  # the old entry whole, nothing else from before start
+
+    edit_one_line(later)
+    result = materialize([LINES])
+    assert balanced(result)
+    assert destination() == bounded() | whole_first | {r["key"] for r in entries[later]}
+    dest = {r["key"]: r for r in duckdb_rows(db, "intacct", LINES)}
+    assert all(dest[r["key"]]["description"] == r["description"] for r in sandbox.rows(LINE_PATH)
+               if r["journalEntry.key"] in (first, later))

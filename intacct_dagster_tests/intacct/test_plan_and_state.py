@@ -118,3 +118,20 @@ def test_scope_belongs_to_company_and_entity():
     with pytest.raises(IntacctScopeError, match="company 'GLOBEX'.*INTACCT_ACME_DATASET"):
         check_scope(state, {"company": "GLOBEX", "entity": ""}, "'intacct'", prefix="INTACCT_ACME")
     assert state["scope"] == {"company": "ACME", "entity": ""}
+
+
+def test_documents_are_completed_only_under_a_history_bound():
+    lines = IntacctObject("journal_entry_lines", "general-ledger/journal-entry-line", parent="journalEntry.key")
+    model = {"fields": {"key": {"type": "string"}},
+             "groups": {"audit": {"fields": {"modifiedDateTime": {"type": "string", "format": "date-time"},
+                                             "createdDateTime": {"type": "string", "format": "date-time"}}}},
+             "refs": {"journalEntry": {"fields": {"key": {"type": "string"}}}}}
+    bound = RunOptions(start_date="2025-01-01T00:00:00Z")
+    assert make_plan(lines, model, TableState(), bound, NOW).complete_before == "2025-01-01T00:00:00Z"
+    assert make_plan(lines, model, TableState(cursor="2026-01-01T00:00:00Z"), bound,
+                     NOW).complete_before == "2025-01-01T00:00:00Z"  # incremental runs too
+    assert make_plan(lines, model, TableState(), RunOptions(), NOW).complete_before is None  # whole history
+    no_created = {**model, "groups": {"audit": {"fields": {"modifiedDateTime": model["groups"]["audit"]["fields"][
+        "modifiedDateTime"]}}}}
+    assert make_plan(lines, no_created, TableState(), bound, NOW).complete_before is None
+    assert make_plan(VENDOR, MODEL, TableState(), bound, NOW).complete_before is None  # not a line object

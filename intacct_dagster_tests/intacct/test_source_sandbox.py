@@ -255,25 +255,39 @@ def test_window_loads_its_range_and_keeps_the_cursor(sandbox_factory, tmp_path):
 
 def test_start_date_bounds_the_first_load_only(sandbox_factory, tmp_path, track_loads):
     """The `start_date` setting is the lower bound of a first load (records without a timestamp are loaded
-    too); later runs are incremental from the saved cursor, whatever start_date says."""
+    too); later runs are incremental from the saved cursor, whatever start_date says. Lines of entries created
+    before it that were loaded because they were edited bring their older sibling lines (entries land whole)."""
     sb = sandbox_factory(lines=LINES)
     p = make_pipeline(tmp_path)
     db = tmp_path / "load.duckdb"
-    rows = sb.rows(PATHS["journal_entry_lines"])
+    path = PATHS["journal_entry_lines"]
+    rows = sb.rows(path)
     stamps = sorted(r[MOD] for r in rows if r[MOD] is not None)
     start = stamps[len(stamps) // 2]
+
+    def siblings(keys: set[str]) -> set[str]:
+        """Lines older than start of the entries created before it that have a line in `keys`."""
+        current = sb.rows(path)
+        entries = {r["journalEntry.key"] for r in current if r["key"] in keys
+                   and (r["audit.createdDateTime"] is None or r["audit.createdDateTime"] < start)}
+        return {r["key"] for r in current if r["journalEntry.key"] in entries
+                and r[MOD] is not None and r[MOD] < start}
+
     run(p, sb, objects=["journal_entry_lines"], start_date=start, lookback_seconds=0)
-    expected = {r["key"] for r in rows if r[MOD] is None or r[MOD] >= start}
-    assert any(r[MOD] is None for r in rows) and len(expected) < len(rows)
+    bounded = {r["key"] for r in rows if r[MOD] is None or r[MOD] >= start}
+    assert any(r[MOD] is None for r in rows) and len(bounded) < len(rows)
+    expected = bounded | siblings(bounded)
+    assert len(expected) < len(rows)
     assert {r["key"] for r in table_rows(db, "journal_entry_lines")} == expected
     cursor = cursor_state(p, "journal_entry_lines")["modified"]
     assert cursor >= start
 
-    changed = set(sb.modify(PATHS["journal_entry_lines"], 5))
+    changed = set(sb.modify(path, 5))
     run(p, sb, objects=["journal_entry_lines"], start_date=start, lookback_seconds=0)
-    assert last_load_keys(p, "journal_entry_lines") == modified_since(sb, "journal_entry_lines", cursor)
+    edited = modified_since(sb, "journal_entry_lines", cursor)
+    assert last_load_keys(p, "journal_entry_lines") == edited | siblings(edited)
     assert changed & visible(sb, "journal_entry_lines") <= last_load_keys(p, "journal_entry_lines")
-    assert {r["key"] for r in table_rows(db, "journal_entry_lines")} == expected | (
+    assert {r["key"] for r in table_rows(db, "journal_entry_lines")} == expected | siblings(edited) | (
         changed & visible(sb, "journal_entry_lines"))
 
 
