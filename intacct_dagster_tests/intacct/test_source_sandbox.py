@@ -291,6 +291,27 @@ def test_start_date_bounds_the_first_load_only(sandbox_factory, tmp_path, track_
         changed & visible(sb, "journal_entry_lines"))
 
 
+@pytest.mark.parametrize("table, parent", [("ap_bill_lines", "bill.key"), ("ar_invoice_lines", "invoice.key")])
+def test_start_date_loads_whole_documents(sandbox_factory, tmp_path, table, parent):
+    """Bill and invoice lines: an edited line of a document created before start_date brings the others."""
+    sb = sandbox_factory(lines=LINES)
+    path = PATHS[table]
+    rows = sb.rows(path)
+    stamps = sorted(r[MOD] for r in rows if r[MOD] is not None)
+    start = stamps[len(stamps) // 2]
+    documents: dict[str, list[dict]] = {}
+    for r in rows:
+        documents.setdefault(r[parent], []).append(r)
+    old = next(d for _, d in sorted(documents.items())
+               if len(d) >= 2 and all(r[MOD] is not None and r[MOD] < start for r in d))
+    sb.set_field(path, old[0]["key"], "memo", "edited", touch=True)
+    p = make_pipeline(tmp_path)
+    run(p, sb, objects=[table], start_date=start)
+    loaded_keys = {r["key"] for r in table_rows(tmp_path / "load.duckdb", table)}
+    assert {r["key"] for r in old} <= loaded_keys
+    assert len(loaded_keys) < len(rows)  # still bounded: other old documents stay out
+
+
 def test_entity_scoping_and_include_private(sandbox_factory, tmp_path):
     sb = sandbox_factory(lines=LINES)
     entity_ids = sorted({r["id"] for r in sb.rows("company-config/entity")})
