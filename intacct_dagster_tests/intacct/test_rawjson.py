@@ -69,6 +69,24 @@ def test_json_numbers_are_read_exactly_on_both_paths():
     assert row["rate"] == Decimal("12345678901234567.89") and row["txn_amount"] == Decimal("10.50")
 
 
+def test_ten_decimal_amounts_are_exact_on_both_paths():
+    """`decimal-precision-10` (item costs and prices) keeps all ten decimals; an eleventh is refused."""
+    model = {"fields": {"key": {"type": "string"},
+                        "standardCost": {"type": "string", "format": "decimal-precision-10"}}}
+    cols = build_columns(model)
+    schema = arrow_schema(cols)
+    dec = PageDecoder(cols, schema, "key", None)
+    values = ["12.3456789012", "-0.0000000001", "123456789012345.1234567890", "7"]
+    body = _body([{"key": str(i), "standardCost": v} for i, v in enumerate(values, 1)])
+    page = dec(body)
+    assert page is not None and page.table.equals(_exact(body, cols, schema))
+    assert page.table.column("standard_cost").to_pylist() == [Decimal(v) for v in values]
+    body = _body([{"key": "9", "standardCost": "1.12345678901"}])
+    assert dec(body) is None
+    with pytest.raises(IntacctDataError, match=r"column standard_cost .*key 9"):
+        _exact(body, cols, schema)
+
+
 def test_empty_page():
     _, schema, dec = _decoder()
     page = dec(_body([]))
