@@ -36,6 +36,7 @@ logger = logging.getLogger("intacct_dagster.intacct")
 
 BATCH_ROWS = 20_000  # rows per arrow table handed to dlt (5 full pages): few dlt calls, bounded memory
 UNQUERYABLE = "REST-1106"
+COMPLETE_CHUNK = 100  # documents per `$in` query when completing documents under a history bound
 _FIELD_IN_MESSAGE = re.compile(r"The (\S+) field in \S+ object cannot be used in query")
 
 
@@ -127,21 +128,37 @@ class TableScan:
         if errors:
             raise errors[0]
 
-    def complete(self, parents: list[str], before: str, chunk: int = 100) -> Iterator[pa.Table]:
+    def complete(self, parents: list[str], before: str, chunk: int | None = None) -> Iterator[pa.Table]:
         """The lines of documents `parents` last modified before `before` (the history bound): the siblings a
-        bounded load never read. Read on the caller's thread, `chunk` documents per `$in` query, paged by key."""
+        bounded load never read. `chunk` documents per `$in` query, paged by key; the queries run concurrently
+        within the request limiter's slots (a few in flight at a time, so memory stays bounded) and their
+        pages are yielded on the caller's thread."""
         plan = self.plan
         assert plan.obj.parent and plan.cursor_field
         schema = arrow_schema(plan.columns, plan.obj.primary_key)
         decoder = PageDecoder(plan.columns, schema, plan.obj.primary_key, None)
-        for i in range(0, len(parents), chunk):
+
+        def read(keys: list[str]) -> list[pa.Table]:
             query = KeysetQuery(object_path=plan.obj.path, fields=plan.fields, key=plan.obj.primary_key,
                                 page_size=self.page_size, include_private=self.include_private,
-                                extra_filters=[{"$in": {plan.obj.parent: parents[i:i + chunk]}},
+                                extra_filters=[{"$in": {plan.obj.parent: keys}},
                                                {"$lt": {plan.cursor_field: before}}])
-            for page in iter_pages(self._fetcher(query), query, prefetch=0,
-                                   decode=self._decoder(query, decoder, schema), speculate=False):
-                yield page.table
+            return [page.table for page in iter_pages(self._fetcher(query), query, prefetch=0,
+                                                      decode=self._decoder(query, decoder, schema),
+                                                      speculate=False)]
+
+        chunk = chunk or COMPLETE_CHUNK
+        chunks = [parents[i:i + chunk] for i in range(0, len(parents), chunk)]
+        width = max(1, min(self.max_ranges, len(chunks)))
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="intacct-complete") as pool:
+            pending = [pool.submit(read, c) for c in chunks[:width * 2]]
+            queued = len(pending)
+            while pending:
+                tables = pending.pop(0).result()
+                if queued < len(chunks):
+                    pending.append(pool.submit(read, chunks[queued]))
+                    queued += 1
+                yield from tables
 
     def _scan(self, query: KeysetQuery, decode: Callable[[Any], ArrowPage],
               put: Callable[[pa.Table], None]) -> None:

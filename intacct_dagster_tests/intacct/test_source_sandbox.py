@@ -292,8 +292,12 @@ def test_start_date_bounds_the_first_load_only(sandbox_factory, tmp_path, track_
 
 
 @pytest.mark.parametrize("table, parent", [("ap_bill_lines", "bill.key"), ("ar_invoice_lines", "invoice.key")])
-def test_start_date_loads_whole_documents(sandbox_factory, tmp_path, table, parent):
-    """Bill and invoice lines: an edited line of a document created before start_date brings the others."""
+def test_start_date_loads_whole_documents(sandbox_factory, tmp_path, monkeypatch, table, parent):
+    """Bill and invoice lines: an edited line of a document created before start_date brings the others
+    (one document per `$in` query here, so the completion queries run side by side)."""
+    from intacct_dagster.intacct import scan
+
+    monkeypatch.setattr(scan, "COMPLETE_CHUNK", 1)
     sb = sandbox_factory(lines=LINES)
     path = PATHS[table]
     rows = sb.rows(path)
@@ -302,13 +306,15 @@ def test_start_date_loads_whole_documents(sandbox_factory, tmp_path, table, pare
     documents: dict[str, list[dict]] = {}
     for r in rows:
         documents.setdefault(r[parent], []).append(r)
-    old = next(d for _, d in sorted(documents.items())
-               if len(d) >= 2 and all(r[MOD] is not None and r[MOD] < start for r in d))
-    sb.set_field(path, old[0]["key"], "memo", "edited", touch=True)
+    old = [d for _, d in sorted(documents.items())
+           if len(d) >= 2 and all(r[MOD] is not None and r[MOD] < start for r in d)][:5]
+    assert len(old) == 5
+    for lines in old:
+        sb.set_field(path, lines[0]["key"], "memo", "edited", touch=True)
     p = make_pipeline(tmp_path)
     run(p, sb, objects=[table], start_date=start)
     loaded_keys = {r["key"] for r in table_rows(tmp_path / "load.duckdb", table)}
-    assert {r["key"] for r in old} <= loaded_keys
+    assert {r["key"] for lines in old for r in lines} <= loaded_keys
     assert len(loaded_keys) < len(rows)  # still bounded: other old documents stay out
 
 
