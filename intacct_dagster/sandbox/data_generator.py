@@ -21,7 +21,8 @@ Accounting consistency (what finance statements built on ``Sandbox.rows()`` can 
 Hard cases real companies have, present in the default data: a few records with a null
 ``audit.modifiedDateTime`` (migrated), a few stamped in the future (about a day ahead), text with JSON-like
 punctuation/quotes/backslashes/unicode/newlines, JSON numbers with many decimals (``creditLimit``
-12345678901234567.89, 6-decimal exchange rates).
+12345678901234567.89, 6-decimal exchange rates), amounts with up to ten decimals where the schema allows them
+(item `purchasing.standardCost` and `sales.basePrice`, `decimal-precision-10`).
 
 The same row factories serve ``Sandbox.create``.
 """
@@ -32,11 +33,13 @@ import datetime as dt
 import math
 import random
 from bisect import bisect_left, bisect_right
+from decimal import Decimal
 from itertools import chain, repeat
 
 from .store import NULL_INT, Store, epoch_to_ordinal, frag_cents, money_frag
 
 DAY = 86400
+TEN_DECIMALS = Decimal("1E-10")
 SPAN_DAYS = 730
 USERS = (("ws_user", "Web Services User"), ("jdoe", "John Doe"), ("asmith", "Anna Smith"),
          ("import_bot", "Import Bot"), ("mlee", "Mia Lee"))
@@ -134,6 +137,12 @@ def rate_text(micro: int) -> str:
         if len(_RATE_TEXT) < 100_000:
             _RATE_TEXT[micro] = s
     return s
+
+
+def ten_decimal_frag(amount: Decimal) -> str:
+    """Stored (JSON text) form of a `decimal-precision-10` amount: at most ten decimals, at least two."""
+    whole, frac = format(amount.quantize(TEN_DECIMALS), "f").split(".")
+    return f'"{whole}.{frac.rstrip("0").ljust(2, "0")}"'
 
 
 def to_base(cents: int, micro: int) -> int:
@@ -449,13 +458,17 @@ class Generator:
                            term=self._pick("accounts-receivable/term"))
                 rec["nsp::CUSTOMER_SEGMENT"] = ("SMB", "Mid-Market", "Enterprise", None)[int(r() * 4)]
         elif path == "inventory-control/item":
-            cost = int(r() * 50_000) + 100
+            # item costs and prices are decimal-precision-10: four decimals, ten on some items, exact
+            cost = Decimal(int(r() * 50_000_000) + 100_000) / 10_000
+            if n % 7 == 3:
+                cost += Decimal(n % 997 + 1) / 10**10
             rec.update({"id": f"ITEM-{n + 1:05d}",
                         "name": f"{WORDS[n % len(WORDS)]} {('Widget', 'Service', 'Kit', 'Part')[n % 4]} {n + 1}",
                         "itemType": ("inventory", "nonInventory", "salesOnlyNonInventory", "kit")[n % 4],
                         "costMethod": ("standard", "average", "FIFO", None)[n % 4],
                         "notes": self.hard_text() if n % 17 == 3 else f"Item {n + 1}",
-                        "purchasing.standardCost": cost, "sales.basePrice": cost * 3 // 2,
+                        "purchasing.standardCost": ten_decimal_frag(cost),
+                        "sales.basePrice": ten_decimal_frag(cost * 3 / 2),
                         "sales.isTaxable": r() < 0.5})
         elif path == "projects/project":
             start = epoch_to_ordinal(created)

@@ -33,10 +33,15 @@ MOD = "audit.modifiedDateTime"
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _TYPECODES = {"integer": "q", "datetime": "q", "date": "i"}
 _NULLS = {"q": NULL_INT, "i": 0}
+_CENT = Decimal("0.01")
 _JSON_NUMBER = re.compile(r"^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$")
 
 
-def fmt_money(cents: int) -> str:
+def fmt_money(cents: int | Decimal) -> str:
+    """Decimal text of an amount in cents (a Decimal when the amount has more than 2 decimals)."""
+    if not isinstance(cents, int):
+        d = Decimal(cents) / 100
+        return format(d, "f") if d != d.quantize(_CENT) else fmt_money(int(d * 100))
     if cents < 0:
         return "-" + fmt_money(-cents)
     return f"{cents // 100}.{cents % 100:02d}"
@@ -52,7 +57,20 @@ def money_frag(cents: int | None) -> str | None:
 
 
 def frag_cents(frag: str | None) -> int | None:
+    """Integer cents of a stored 2-decimal amount (the generator's and control's arithmetic)."""
     return None if frag is None else int(frag[1:-1].replace(".", ""))
+
+
+def frag_amount(frag: str | None) -> int | Decimal | None:
+    """Comparable amount in cents of any stored amount: int for 2 decimals (the common, fast case), a Decimal
+    for amounts with more (`decimal-precision-10` fields such as item costs)."""
+    if frag is None:
+        return None
+    text = frag[1:-1]
+    if len(text) > 3 and text[-3] == ".":
+        return int(text.replace(".", ""))
+    d = Decimal(text) * 100
+    return int(d) if d == d.to_integral_value() else d
 
 
 def money_store(v) -> str | None:
@@ -68,6 +86,8 @@ def money_store(v) -> str | None:
     d = Decimal(str(v))
     if not d.is_finite():
         raise ValueError(f"{v!r} is not an amount")
+    if d != d.quantize(_CENT):  # more decimals (decimal-precision-10 fields): kept exactly
+        return '"' + format(d, "f") + '"'
     return money_frag(int((d * 100).to_integral_value()))
 
 
@@ -588,7 +608,7 @@ class Store:
 
         if kind == "money":
             # stored as JSON text: serving is a plain lookup, comparisons parse back to integer cents
-            raw = lambda rows, p=frag_cents: [p(v) for v in vals(rows)]  # noqa: E731
+            raw = lambda rows, p=frag_amount: [p(v) for v in vals(rows)]  # noqa: E731
             render = lambda rows: [None if v is None else v[1:-1] for v in vals(rows)]  # noqa: E731
 
             def frag(rows):
@@ -683,7 +703,7 @@ class Store:
             raw = lambda rows: [None if v is None else Decimal(v) for v in fn(rows)]  # noqa: E731
         elif tkind == "money":
             render = lambda rows: [None if v is None else v[1:-1] for v in fn(rows)]  # noqa: E731
-            raw = lambda rows: [frag_cents(v) for v in fn(rows)]  # noqa: E731
+            raw = lambda rows: [frag_amount(v) for v in fn(rows)]  # noqa: E731
         elif tkind == "date":
             raw = lambda rows: [v or None for v in fn(rows)]  # noqa: E731
             render = lambda rows, fd=fmt_date: [fd(v) if v else None for v in fn(rows)]  # noqa: E731

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -141,19 +142,27 @@ def test_json_punctuation_on_the_last_row_of_a_page(sandbox, point_at, project_e
 
 
 def test_exact_money_whatever_its_json_form(sandbox, point_at):
+    """A 19-digit JSON number (`creditLimit`) and `decimal-precision-10` text amounts with up to ten decimals
+    (item costs and prices) land to the last digit."""
+    items, item_path = "items", "inventory-control/item"
     db = point_at(sandbox)
     key = sorted(sandbox.keys(VENDOR_PATH), key=int)[0]
     sandbox.set_field(VENDOR_PATH, key, "creditLimit", "12345678901234567.89")  # served as a JSON number
-    materialize([VENDORS])
+    ten = next(r for r in sandbox.rows(item_path) if len(r["purchasing.standardCost"].split(".")[1]) == 10)
+    materialize([VENDORS, items])
     assert not check_table(sandbox, db, "intacct", VENDORS, VENDOR_PATH)
+    assert not check_table(sandbox, db, "intacct", items, item_path)
     import duckdb
 
     con = duckdb.connect(str(db), read_only=True)
     try:
         value = con.execute("select credit_limit from intacct.vendors where key = ?", [key]).fetchone()[0]
+        cost, price = con.execute("select purchasing_standard_cost, sales_base_price from intacct.items "
+                                  "where key = ?", [ten["key"]]).fetchone()
     finally:
         con.close()
     assert str(value).rstrip("0").rstrip(".") == "12345678901234567.89"
+    assert (cost, price) == (Decimal(ten["purchasing.standardCost"]), Decimal(ten["sales.basePrice"]))
 
 
 def test_null_modified_records_load_on_first_load_and_full_resync(sandbox, point_at):

@@ -52,6 +52,23 @@ def test_money_compares_as_decimal(api, sandbox):
     assert amounts == sorted(amounts, reverse=True)
 
 
+def test_ten_decimal_amounts_compare_order_and_sum_exactly(api, sandbox):
+    """`decimal-precision-10` fields (item costs) keep their decimals through filters, ordering and sums."""
+    item, cost = "inventory-control/item", "purchasing.standardCost"
+    rows = sandbox.rows(item)
+    ten = [r for r in rows if len(r[cost].split(".")[1]) == 10]
+    assert ten, "no item cost with ten decimals"
+    pivot = ten[0][cost]  # an edge: the pivot itself must not pass $gt but must pass $eq
+    got = {r["key"] for r in api.all_rows({"object": item, "fields": ["key"], "filters": [{"$gt": {cost: pivot}}]})}
+    assert got == {r["key"] for r in rows if Decimal(r[cost]) > Decimal(pivot)}
+    assert ten[0]["key"] in {r["key"] for r in api.all_rows(
+        {"object": item, "fields": ["key"], "filters": [{"$eq": {cost: pivot}}]})}
+    ordered = [Decimal(r[cost]) for r in api.all_rows({"object": item, "fields": [cost], "orderBy": [{cost: "asc"}]})]
+    assert ordered == sorted(Decimal(r[cost]) for r in rows)
+    [total] = api.rows({"object": item, "fields": [f"sum:{cost}"]})
+    assert Decimal(str(total[f"sum:{cost}"])) == sum(Decimal(r[cost]) for r in rows)
+
+
 def test_datetime_compares_as_instant(api, sandbox):
     rows = [r for r in sandbox.rows(JEL) if r[MOD] is not None]
     mods = sorted({r[MOD] for r in rows})
