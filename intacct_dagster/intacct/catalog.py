@@ -33,6 +33,11 @@ class IntacctObject:
     def incremental(self) -> bool:
         return self.cursor is not None
 
+    @property
+    def document(self) -> str | None:
+        """The owning document's reference name (`journalEntry` for `journalEntry.key`)."""
+        return self.parent.rsplit(".", 1)[0] if self.parent else None
+
 
 DEFAULT_OBJECTS: tuple[IntacctObject, ...] = (
     IntacctObject("vendors", "accounts-payable/vendor"),

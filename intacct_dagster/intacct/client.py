@@ -28,6 +28,7 @@ from .errors import (
     IntacctTransientError,
     error_from_body,
     extract_error,
+    message_id_of,
 )
 from .limiter import RequestLimiter
 from .meter import ApiMeter
@@ -223,9 +224,8 @@ class IntacctClient:
                 if err is not None:
                     raise error_from_body(status, body, path)
                 return body
-            info = err.get("additionalInfo") if err else None
-            message_id = str(info.get("messageId")) if isinstance(info, dict) and info.get("messageId") else None
-            raise error_from_body(status, body, _where(path, meter_key), _error_class(status, code, error_id, message_id))
+            raise error_from_body(status, body, _where(path, meter_key),
+                                  _error_class(status, code, error_id, message_id_of(err)))
 
     @staticmethod
     def _is_token_error(status: int, code: str | None, error_id: str | None, err: dict | None, content: bytes) -> bool:

@@ -20,6 +20,7 @@ secret or request body, so it is safe to log and to show in the Dagster UI.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -132,10 +133,9 @@ def error_from_body(
     details = err.get("details")
     if isinstance(details, dict):  # gateway errors carry {"requestId": ...} instead of a list
         details = [details]
-    info = err.get("additionalInfo")
     return cls(
         status=status,
-        message_id=_str_or_none(info.get("messageId")) if isinstance(info, dict) else None,
+        message_id=message_id_of(err),
         code=_str_or_none(err.get("code")),
         error_id=_str_or_none(err.get("errorId")),
         message=_str_or_none(err.get("message")),
@@ -143,6 +143,12 @@ def error_from_body(
         details=details if isinstance(details, list) else None,
         path=path,
     )
+
+
+def message_id_of(err: Mapping[str, Any] | None) -> str | None:
+    """`additionalInfo.messageId` of an error object (e.g. `IA.MODULE_NOT_SUBSCRIBED`)."""
+    info = err.get("additionalInfo") if err else None
+    return _str_or_none(info.get("messageId")) if isinstance(info, Mapping) else None
 
 
 def _str_or_none(value: Any) -> str | None:

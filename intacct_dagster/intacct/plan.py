@@ -80,7 +80,7 @@ class Plan:
         if self.include_null_cursor:
             extra.append(f"plus records with a null {self.cursor_field}")
         if self.complete_before:
-            extra.append(f"plus the other lines of any {self.obj.parent.rsplit('.', 1)[0]} created before "
+            extra.append(f"plus the other lines of any {self.obj.document} created before "
                          f"{self.complete_before} that has an edited line")
         if self.deletes != "none":
             extra.append("then remove rows deleted at the source")

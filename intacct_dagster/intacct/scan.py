@@ -18,7 +18,6 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -281,11 +280,6 @@ class Collector:
     name: str
     cursor_column: str | None
     collect_keys: bool
-    # documents to complete: values of `parent_column` on rows whose `created_column` is before `created_before`
-    parent_column: str | None = None
-    created_column: str | None = None
-    created_before: datetime | None = None
-    parents: set[str] = field(default_factory=set)
     rows: int = 0
     pages: int = 0
     newest: str | None = None  # newest cursor value seen, API text
@@ -303,8 +297,6 @@ class Collector:
             self._batch_rows += table.num_rows
             if self.collect_keys:
                 self.seen_keys.append(table.column(0).combine_chunks().cast(pa.string()))
-            if self.parent_column and self.created_column and self.created_before is not None:
-                self._note_parents(table)
             if self.cursor_column and page.by_cursor:
                 newest = pc.max(table.column(self.cursor_column)).as_py()
                 if newest is not None:
@@ -313,17 +305,6 @@ class Collector:
                         self.newest = text
         logger.info("intacct: %s page %d: %d rows (%d so far)", self.name, self.pages, table.num_rows, self.rows)
         return self.flush() if self._batch_rows >= BATCH_ROWS else None
-
-    def _note_parents(self, table: pa.Table) -> None:
-        """Documents created before the history bound (or with no creation time) that have a row here."""
-        created = table.column(self.created_column)
-        bound = pa.scalar(self.created_before, created.type) if pa.types.is_timestamp(created.type) else None
-        if bound is None:
-            return
-        old = pc.or_kleene(pc.is_null(created), pc.less(created, bound))
-        for key in pc.unique(pc.filter(table.column(self.parent_column), old)).to_pylist():
-            if key is not None:
-                self.parents.add(str(key))
 
     def flush(self) -> pa.Table | None:
         if not self._batch:

@@ -17,6 +17,7 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.extract.source import DltSource
 
 from .auth import TokenProvider
@@ -254,14 +255,10 @@ def _extract(obj: IntacctObject, run: _Run) -> Iterator[Any]:
         raise job.error
     plan, scan, conn = job.plan, job.scan, run.connection
     assert plan is not None and scan is not None and job.pages is not None
-    names = plan.column_names
-    collector = Collector(obj.name, names.get(plan.cursor_field) if plan.cursor_field else None,
+    collector = Collector(obj.name, plan.column_names.get(plan.cursor_field) if plan.cursor_field else None,
                           collect_keys=plan.deletes == "unseen")
-    if plan.complete_before:
-        collector.parent_column, collector.created_column = names[obj.parent], names[CREATED]
-        collector.created_before = parse_time(plan.complete_before)
     hinted = False
-    for page in _with_siblings(job.pages, collector, scan):
+    for page in _with_siblings(job.pages, scan):
         batch = collector.add(page)
         if batch is not None:
             yield batch if hinted else _with_hints(batch, plan)
@@ -295,18 +292,34 @@ def _extract(obj: IntacctObject, run: _Run) -> Iterator[Any]:
     release_heap()
 
 
-def _with_siblings(pages: Iterator[ScanPage], collector: Collector, scan: TableScan) -> Iterator[ScanPage]:
+def _with_siblings(pages: Iterator[ScanPage], scan: TableScan) -> Iterator[ScanPage]:
     """The scan's pages, then (when the plan completes documents) the lines older than the history bound of
-    the documents those pages touched: they never move the cursor."""
-    yield from pages
+    the documents created before it that those pages touched: they never move the cursor."""
     plan = scan.plan
-    if not (plan.complete_before and collector.parents):
+    if not plan.complete_before:
+        yield from pages
         return
-    parents = sorted(collector.parents)
+    parent, created = plan.column_names[plan.obj.parent], plan.column_names[CREATED]
+    bound = parse_time(plan.complete_before)
+    documents: set[str] = set()
+    for page in pages:
+        documents |= _documents_created_before(page.table, parent, created, bound)
+        yield page
+    if not documents:
+        return
     logger.info("intacct: %s: %d %s(s) created before %s have edited lines; reading their other lines",
-                plan.obj.name, len(parents), plan.obj.parent.rsplit(".", 1)[0], plan.complete_before)
-    for table in scan.complete(parents, plan.complete_before):
+                plan.obj.name, len(documents), plan.obj.document, plan.complete_before)
+    for table in scan.complete(sorted(documents), plan.complete_before):
         yield ScanPage(table, by_cursor=False)
+
+
+def _documents_created_before(table: pa.Table, parent: str, created: str, bound: Any) -> set[str]:
+    """Parent keys of the rows created before `bound` (or with no creation time)."""
+    stamps = table.column(created)
+    if not pa.types.is_timestamp(stamps.type):
+        return set()
+    old = pc.or_kleene(pc.is_null(stamps), pc.less(stamps, pa.scalar(bound, stamps.type)))
+    return {str(k) for k in pc.unique(pc.filter(table.column(parent), old)).to_pylist() if k is not None}
 
 
 def record_api_calls(source_state: dict, when: Any, calls: int) -> None:
