@@ -96,12 +96,11 @@ def permission_denied(path: str, operation: str = "READ") -> dict:
     (``permissionDenied``), ``errorId`` and ``messageId`` are the sandbox's choice: UNCONFIRMED (no recorded REST
     403 found); clients should classify by the HTTP status."""
     msg = f"You do not have permission for API operation {operation} on objects of type {path}"
-    err = rest_error("permissionDenied", msg, "REST-1016", "IA.PERMISSION_DENIED_FOR_OPERATION",
-                     [{"code": "PL04000005", "message": msg, "errorId": "PL04000005", "target": path,
-                       "additionalInfo": _info("IA.PERMISSION_DENIED_FOR_OPERATION",
-                                               {"OPERATION": operation, "OBJECT": path})}],
-                     placeholders={"OPERATION": operation, "OBJECT": path})
-    return err
+    return rest_error("permissionDenied", msg, "REST-1016", "IA.PERMISSION_DENIED_FOR_OPERATION",
+                      [{"code": "PL04000005", "message": msg, "errorId": "PL04000005", "target": path,
+                        "additionalInfo": _info("IA.PERMISSION_DENIED_FOR_OPERATION",
+                                                {"OPERATION": operation, "OBJECT": path})}],
+                      placeholders={"OPERATION": operation, "OBJECT": path})
 
 
 def not_subscribed(path: str) -> dict:

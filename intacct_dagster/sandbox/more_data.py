@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from .data_generator import (
     ACCOUNTS,
     CITIES,
+    CUR_INDEX,
     CURRENCIES,
     DAY,
     ENTITIES,
@@ -29,7 +30,7 @@ from .data_generator import (
     rate_text,
     to_base,
 )
-from .store import epoch_to_ordinal, money_frag
+from .store import epoch_to_ordinal, frag_cents, money_frag
 
 if TYPE_CHECKING:
     from .data_generator import Generator
@@ -121,8 +122,7 @@ class MoreData:
         else:
             c = created if created is not None else g.t0 + int(self.r() * SPAN_DAYS * DAY * 0.9)
             m = c if self.r() < 0.5 else c + int(self.r() * (g.anchor - c))
-        return {"audit.createdDateTime": c, "audit.modifiedDateTime": m,
-                "audit.createdByUser": g._user(), "audit.modifiedByUser": g._user()}
+        return g._audit(c, m)
 
     def _day(self, now: int | None, back_days: int = SPAN_DAYS) -> int:
         """A business date: today for runtime creates, else within the last ``back_days`` days."""
@@ -490,16 +490,12 @@ class MoreData:
         total = 0
         for i in range(1 + int(self.r() * 4)):
             line = self.contract_line(now, contract=row, number=i + 1)
-            total += self._cents(self.t("contracts/contract-line").cols["billing.flatFixedAmount"][line])
+            total += frag_cents(self.t("contracts/contract-line").cols["billing.flatFixedAmount"][line])
         elapsed = max(0, min(end, epoch_to_ordinal(self.gen.anchor if now is None else now)) - start)
         billed = total * elapsed // max(1, end - start + 1)
-        t.set("contractTotalAmount", row, _money(total))
-        t.set("billedAmount", row, _money(billed if state != "canceled" else billed // 2))
+        t.set("contractTotalAmount", row, money_frag(total))
+        t.set("billedAmount", row, money_frag(billed if state != "canceled" else billed // 2))
         return row
-
-    @staticmethod
-    def _cents(frag: str | None) -> int:
-        return 0 if frag is None else int(frag[1:-1].replace(".", ""))
 
     def contract_line(self, now, contract: int | None = None, number: int | None = None):
         t = self.t("contracts/contract-line")
@@ -555,7 +551,7 @@ class MoreData:
     # ------------------------------------------------------------------------------------------ adjustments
     def _doc_currency(self, ent: int, day: int) -> tuple[str, str, int]:
         base = ENTITIES[ent][2]
-        cur = CURRENCIES[(int(self.r() * 3) + 1 + [c[0] for c in CURRENCIES].index(base)) % 4][0] \
+        cur = CURRENCIES[(int(self.r() * 3) + 1 + CUR_INDEX[base]) % 4][0] \
             if self.r() < 0.12 else base
         return base, cur, rate_micro(cur, base, day)
 
@@ -669,8 +665,3 @@ def divmod_month(ordinal: int) -> tuple[int, int]:
     """(year, month) of the month before the one ``ordinal`` falls in (the last closed month)."""
     d = dt.date.fromordinal(ordinal)
     return (d.year - (d.month == 1), (d.month - 2) % 12 + 1)
-
-
-def _money(cents: int) -> str | None:
-    return money_frag(cents)
-

@@ -613,10 +613,8 @@ def _build() -> list[ObjectDef]:
                 raise SchemaError(f"{o.path}: ref {r.name} targets {r.target}, which the sandbox does not define")
             target = by[r.target]
             for sub in r.fields:
-                if sub not in REF_SUBS and target.field(sub) is None:
+                if sub not in ("key", "id", "href") and target.field(sub) is None:
                     raise SchemaError(f"{o.path}: ref {r.name} serves {sub}, which {r.target} does not have")
-            if "name" in r.fields and target.field("name") is None:
-                raise SchemaError(f"{o.path}: ref {r.name} serves name, which {r.target} does not have")
         for lst in o.lists:
             if lst.target in by and by[lst.target].owner_ref is None:
                 raise SchemaError(f"{o.path}: list {lst.name} -> {lst.target} is not an owned object")

@@ -41,7 +41,7 @@ def fmt_money(cents: int | Decimal) -> str:
     """Decimal text of an amount in cents (a Decimal when the amount has more than 2 decimals)."""
     if not isinstance(cents, int):
         d = Decimal(cents) / 100
-        return format(d, "f") if d != d.quantize(_CENT) else fmt_money(int(d * 100))
+        return format(d, "f") if d != d.quantize(_CENT) else fmt_money(int(cents))
     if cents < 0:
         return "-" + fmt_money(-cents)
     return f"{cents // 100}.{cents % 100:02d}"
@@ -575,16 +575,10 @@ class Store:
             kind = t.kinds[column]
             if kind in ("money", "number"):
                 texts = [("null" if v is None else v) for v in col]
-            elif kind == "boolean":
-                texts = [_BOOL_FRAG[v] for v in col]
-            elif kind == "date":
-                texts = [_DATE_MEMO[v] for v in col]
-            elif kind == "datetime":
-                texts = [_DT_MEMO[v] for v in col]
-            elif kind == "integer":
-                texts = [_INT_MEMO[v] for v in col]
             else:
-                texts = [_STR_MEMO[v] for v in col]
+                memo = {"boolean": _BOOL_FRAG, "date": _DATE_MEMO, "datetime": _DT_MEMO,
+                        "integer": _INT_MEMO}.get(kind, _STR_MEMO)
+                texts = [memo[v] for v in col]
             hit = (t.version, texts + ["null"])
             self._value_frags[(path, column)] = hit
         return hit[1]
@@ -716,8 +710,8 @@ class Store:
 
         def frag(rows, vf=self.value_frags, p=ref.target, s=sub):
             return list(map(vf(p, s).__getitem__, ptr(rows)))
-        return Accessor(name, {"money": "money", "number": "number", "boolean": "boolean", "date": "date",
-                               "datetime": "datetime", "integer": "integer"}.get(tkind, "string"),
+        return Accessor(name, tkind if tkind in ("money", "number", "boolean", "date", "datetime", "integer")
+                        else "string",
                         raw, render, frag=frag)
 
     # full records -----------------------------------------------------------------------------------------

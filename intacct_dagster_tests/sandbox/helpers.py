@@ -50,6 +50,13 @@ class Api:
         return self.s.get(f"{self.base}{path}", timeout=30, **kw)
 
 
+def admin(sb, action: str, **body) -> requests.Response:
+    """POST to the sandbox's admin endpoint ``/__sandbox__/<action>`` with the admin token."""
+    base = sb.base_url.replace("/ia/api/v1", "")
+    return requests.post(f"{base}/__sandbox__/{action}", json=body, headers={"X-Sandbox-Admin": sb.admin_token},
+                         timeout=10)
+
+
 def find_spec() -> Path:
     """Sage's common-resources OpenAPI, vendored in the repository (no checkout beside it needed)."""
     assert SPEC.is_file(), f"vendored Sage OpenAPI missing: {SPEC}"

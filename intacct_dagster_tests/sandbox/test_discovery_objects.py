@@ -8,11 +8,10 @@ import datetime as dt
 import json
 
 import pytest
-import requests
 
 from intacct_dagster.sandbox import Sandbox
 
-from .helpers import Api
+from .helpers import Api, admin
 from .sage_objects import nest, validator
 
 FMT = "%Y-%m-%dT%H:%M:%SZ"
@@ -27,12 +26,6 @@ NEW = ("accounts-payable/vendor-type", "accounts-receivable/customer-type", "gen
        "fixed-assets/depreciation-method", "fixed-assets/asset-classification", "fixed-assets/asset",
        "accounts-payable/adjustment", "accounts-receivable/adjustment", "general-ledger/account-group",
        "general-ledger/budget", "general-ledger/budget-detail", "tax/tax-detail", *TIME)
-
-
-def _admin(sb, action: str, **body):
-    base = sb.base_url.replace("/ia/api/v1", "")
-    return requests.post(f"{base}/__sandbox__/{action}", json=body, headers={"X-Sandbox-Admin": sb.admin_token},
-                         timeout=10)
 
 
 def test_model_list_names_every_served_object(api, sandbox, spec):
@@ -122,13 +115,13 @@ def test_access_is_configurable(sandbox_factory):
     sb.options.forbidden_objects = FORBIDDEN  # a single path is accepted as well
     assert api.query({"object": "fixed-assets/asset", "fields": ["key"]}).status_code == 200
     assert api.query({"object": FORBIDDEN, "fields": ["key"]}).status_code == 403
-    r = _admin(sb, "options", forbidden_objects="", unsubscribed_modules="time,fixed-assets")
+    r = admin(sb, "options", forbidden_objects="", unsubscribed_modules="time,fixed-assets")
     assert r.status_code == 200 and r.json()["result"]["unsubscribed_modules"] == ["time", "fixed-assets"]
     assert api.query({"object": FORBIDDEN, "fields": ["key"]}).status_code == 200
     assert api.query({"object": "fixed-assets/asset", "fields": ["key"]}).status_code == 400
-    assert set(_admin(sb, "readable_paths").json()["result"]) == set(sb.readable_paths())
+    assert set(admin(sb, "readable_paths").json()["result"]) == set(sb.readable_paths())
     for bad in ({"forbidden_objects": ["nope/nope"]}, {"unsubscribed_modules": ["payroll"]}):
-        assert _admin(sb, "options", **bad).status_code == 400
+        assert admin(sb, "options", **bad).status_code == 400
     with pytest.raises(ValueError):
         Sandbox(lines=10, forbidden_objects=("company-config/txn-currency",))  # hidden: not a served object
 

@@ -12,17 +12,10 @@ import requests
 
 from intacct_dagster.sandbox import Sandbox
 
-from .helpers import Api
+from .helpers import Api, admin
 
 VENDOR = "accounts-payable/vendor"
 Q = {"object": VENDOR, "fields": ["key", "id"], "size": 5}
-
-
-def _admin(sb, action: str, **body):
-    base = sb.base_url.replace("/ia/api/v1", "")
-    r = requests.post(f"{base}/__sandbox__/{action}", json=body, headers={"X-Sandbox-Admin": sb.admin_token},
-                      timeout=10)
-    return r
 
 
 def _parallel(sb, n: int, body: dict = Q) -> tuple[list[requests.Response], list[float]]:
@@ -115,14 +108,14 @@ def test_latency_is_switchable_at_runtime_and_over_admin(sandbox, api):
     t0 = time.perf_counter()
     api.query(Q)
     assert time.perf_counter() - t0 >= 0.19
-    r = _admin(sandbox, "options", latency_s="0", latency_per_row_s=0.0, concurrency_limit="8")
+    r = admin(sandbox, "options", latency_s="0", latency_per_row_s=0.0, concurrency_limit="8")
     assert r.status_code == 200, r.text
     assert r.json()["result"]["latency_s"] == 0.0 and r.json()["result"]["concurrency_limit"] == 8
     t0 = time.perf_counter()
     assert api.query(Q).headers["X-IA-Throttle-Limit"] == "8"
     assert time.perf_counter() - t0 < 0.15
     for bad in ({"latency_s": -1}, {"concurrency_limit": 0}, {"latency_s": "soon"}, {"nope": 1}):
-        assert _admin(sandbox, "options", **bad).status_code == 400, bad
+        assert admin(sandbox, "options", **bad).status_code == 400, bad
     with pytest.raises(ValueError):
         sandbox.options.concurrency_limit = 0
     with pytest.raises(ValueError):
@@ -214,9 +207,9 @@ def test_stats_counts_requests_by_kind_and_resets(sandbox, api):
     assert set(st) >= {"requests", "requests_by_kind", "in_flight", "peak_in_flight", "throttled",
                        "rejected_by_limit", "latency_total_s", "latency_calls", "concurrency_limit",
                        "fast_hits", "slow_hits", "prefetch_hits", "build_seconds"}
-    over_http = _admin(sandbox, "stats").json()["result"]
+    over_http = admin(sandbox, "stats").json()["result"]
     assert over_http["requests_by_kind"] == st["requests_by_kind"] and over_http["peak_in_flight"] == {"SANDBOX": 1}
-    assert _admin(sandbox, "reset_stats").status_code == 200
+    assert admin(sandbox, "reset_stats").status_code == 200
     st = sandbox.stats()
     assert st["requests"] == 0 and st["requests_by_kind"] == {} and st["peak_in_flight"] == {}
     assert sandbox.request_count() == 0
