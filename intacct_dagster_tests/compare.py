@@ -101,8 +101,15 @@ def duckdb_rows(db_path: Any, dataset: str, table: str) -> list[dict]:
         con.close()
 
 
+def compare_with_source(sb: Any, path: str, dest_rows: list[dict], label: str = "", entity_id: str | None = None,
+                        include_private: bool = False) -> list[str]:
+    """Destination rows (any destination) against the sandbox's records of `path`, row for row and field for
+    field. Returns human-readable differences (empty == equal)."""
+    src = sb.rows(path, entity_id=entity_id, include_private=include_private, exact_numbers=True)
+    return differences(src, dest_rows, columns(sb, path), label=label)
+
+
 def check_table(sb: Any, db_path: Any, dataset: str, table: str, path: str, entity_id: str | None = None,
                 include_private: bool = False) -> list[str]:
     """Differences between one DuckDB table and the sandbox's records of `path`."""
-    return differences(sb.rows(path, entity_id=entity_id, include_private=include_private, exact_numbers=True),
-                       duckdb_rows(db_path, dataset, table), columns(sb, path), label=table)
+    return compare_with_source(sb, path, duckdb_rows(db_path, dataset, table), table, entity_id, include_private)

@@ -6,7 +6,7 @@ import duckdb
 from dagster import DagsterInstance
 
 from intacct_dagster.intacct.catalog import DEFAULT_OBJECTS
-from intacct_dagster_tests.compare import check_table
+from intacct_dagster_tests.compare import check_table, duckdb_rows
 from intacct_dagster_tests.dagster._helpers import checks, db_tables, materialize, rows_loaded
 
 VENDOR = "accounts-payable/vendor"
@@ -109,11 +109,7 @@ def test_start_date_setting_bounds_the_first_load_and_mode_full_removes_deleted_
         return {r["key"] for r in sandbox.rows(path) if r[mod] is None or r[mod] >= start}
 
     def in_destination() -> set[str]:
-        con = duckdb.connect(str(db), read_only=True)
-        try:
-            return {r[0] for r in con.execute(f"SELECT key FROM intacct.{lines}").fetchall()}
-        finally:
-            con.close()
+        return {r["key"] for r in duckdb_rows(db, "intacct", lines)}
 
     materialize([lines])
     assert in_destination() == bounded() and len(bounded()) < len(sandbox.rows(path))

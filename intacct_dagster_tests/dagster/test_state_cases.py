@@ -9,22 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, DagsterInstance
 
-from intacct_dagster.factory import build_intacct_defs
 from intacct_dagster_tests.compare import check_table, duckdb_rows
+from intacct_dagster_tests.dagster._helpers import materialize, step_failures
 
 VENDORS, VENDOR_PATH = "vendors", "accounts-payable/vendor"
 LINES, LINE_PATH = "journal_entry_lines", "general-ledger/journal-entry-line"
-
-
-def materialize(tables: list[str], raise_on_error: bool = True, **config):
-    defs = build_intacct_defs()
-    job = defs.resolve_implicit_global_asset_job_def()
-    run_config = {"ops": {"intacct_assets": {"config": config}}} if config else {}
-    return job.execute_in_process(instance=DagsterInstance.ephemeral(), run_config=run_config,
-                                  asset_selection=[AssetKey(["intacct", t]) for t in tables],
-                                  raise_on_error=raise_on_error)
 
 
 def saved_state(table: str) -> dict:
@@ -34,11 +24,6 @@ def saved_state(table: str) -> dict:
     pipeline = IntacctDestination().pipeline(pipelines_dir=tempfile.mkdtemp(prefix="state-"))
     pipeline.sync_destination()
     return pipeline.state["sources"]["intacct"]["resources"][table]
-
-
-def failure_text(result) -> str:
-    return "\n".join(e.step_failure_data.error.to_string() + str(e.step_failure_data.user_failure_data)
-                     for e in result.all_events if e.event_type_value == "STEP_FAILURE")
 
 
 def test_window_run_loads_its_window_and_keeps_the_cursor(sandbox, point_at):
@@ -63,7 +48,7 @@ def test_changing_entity_is_refused_and_deletes_nothing(sandbox, point_at, proje
     project_env.setenv("INTACCT_ENTITY_ID", sorted(r["id"] for r in sandbox.rows("company-config/entity"))[1])
     result = materialize([VENDORS], raise_on_error=False, mode="reconcile_deletes")
     assert not result.success
-    text = failure_text(result)
+    text, _ = step_failures(result)
     assert "INTACCT_ENTITY_ID" in text and "INTACCT_DATASET" in text and "top level" in text
     project_env.delenv("INTACCT_ENTITY_ID")
     assert not check_table(sandbox, db, "intacct", VENDORS, VENDOR_PATH)

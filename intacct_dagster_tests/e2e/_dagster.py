@@ -11,10 +11,8 @@ from typing import Any
 import requests
 
 from intacct_dagster_tests.dagster._helpers import (  # noqa: F401 - the drills import them from here
-    build_defs,
     event_log_text,
     failure_text,
-    run_config,
     sandbox_env,
 )
 from intacct_dagster_tests.dagster._helpers import materialize as _materialize

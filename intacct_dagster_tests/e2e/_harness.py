@@ -316,18 +316,6 @@ def scan_for_secrets(secrets: dict[str, str], texts: dict[str, str] | None = Non
 # --------------------------------------------------------------------------------------------------------------
 # comparing destination rows with the sandbox's rows
 
-def compare_with_source(sb: Any, path: str, dest_rows: list[dict], label: str = "", entity_id: str | None = None,
-                        include_private: bool = False) -> list[str]:
-    """Destination rows (any destination) against the sandbox's records of `path`, row for row and field for
-    field, with `intacct_dagster_tests/compare.py`: fields map to columns the way the loader maps them (from
-    the object's model), fields the loader does not load (href, write-only, lists) are not expected, and JSON
-    numbers compare as exact decimals. Returns human-readable differences (empty == equal)."""
-    from intacct_dagster_tests.compare import columns, differences
-
-    src = sb.rows(path, entity_id=entity_id, include_private=include_private, exact_numbers=True)
-    return differences(src, dest_rows, columns(sb, path), label=label)
-
-
 def duckdb_tables(db_path: str | Path, dataset: str) -> dict[str, list[dict]]:
     import duckdb
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from dagster import instance_for_test
 
+from intacct_dagster_tests.compare import compare_with_source
 from intacct_dagster_tests.e2e._dagster import event_log_text, failure_text, materialize, sandbox_env
-from intacct_dagster_tests.e2e._harness import compare_with_source, duckdb_table, free_port, scan_for_secrets
+from intacct_dagster_tests.e2e._harness import duckdb_table, free_port, scan_for_secrets
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -8,8 +8,9 @@ import re
 import pytest
 from dagster import instance_for_test
 
+from intacct_dagster_tests.compare import compare_with_source
 from intacct_dagster_tests.e2e._dagster import event_log_text, failure_text, materialize, sandbox_env
-from intacct_dagster_tests.e2e._harness import compare_with_source, duckdb_tables
+from intacct_dagster_tests.e2e._harness import duckdb_tables
 
 pytestmark = pytest.mark.timeout(120)
 

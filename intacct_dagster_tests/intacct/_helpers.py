@@ -12,7 +12,7 @@ import duckdb
 
 from intacct_dagster.intacct import IntacctSettings
 from intacct_dagster.intacct.catalog import resolve_objects
-from intacct_dagster_tests.e2e._harness import compare_with_source
+from intacct_dagster_tests.compare import compare_with_source
 
 DATASET = "intacct"
 

@@ -42,8 +42,7 @@ def test_halves_on_429_and_grows_back_by_one():
     limiter.throttled()
     limiter.throttled()
     assert limiter.limit == 1  # never below one request
-    for _ in range(1):
-        limiter.succeeded({})
+    limiter.succeeded({})
     assert limiter.limit == 2
     for _ in range(2):
         limiter.succeeded({})

@@ -7,9 +7,10 @@ import dlt
 import pytest
 
 from intacct_dagster.intacct import DEFAULT_OBJECTS, intacct_source
+from intacct_dagster_tests.compare import compare_with_source
 from intacct_dagster_tests.e2e._harness import postgres_table
 
-from ._helpers import compare_with_source, settings_for
+from ._helpers import settings_for
 
 pytestmark = pytest.mark.timeout(180)
 PATHS = {o.name: o.path for o in DEFAULT_OBJECTS}
