@@ -1,9 +1,10 @@
 """Finance statements: the dbt project in `finance_dbt/` as Dagster assets downstream of the raw Intacct tables.
 
-`build_finance_defs(...)` gives one company's dbt assets (staging, general ledger, trial balance, P&L, balance
-sheet, AP/AR aging) and their dbt tests as asset checks. The dbt sources `source('intacct', '<table>')` map to
-the loader's asset keys `<prefix>/<table>`, so the lineage reads raw -> staging -> marts. The assets run in the
-loader's pool, so dbt never opens the DuckDB file while a load holds it.
+`build_finance_assets(...)` gives one company's dbt multi-asset (staging, general ledger, trial balance, P&L,
+balance sheet, AP/AR aging) with its dbt tests as asset checks; the factory adds it to the company's definitions.
+The dbt sources `source('intacct', '<table>')` map to the loader's asset keys `<prefix>/<table>`, so the lineage
+reads raw -> staging -> marts. The assets run in the loader's pool, so dbt never opens the DuckDB file while a load
+holds it.
 
 Nothing here touches a database or the network when definitions load: the manifest comes from `dbt parse` run
 once per project version into a cache directory (no connection, no secrets), and the dbt profile is written at run
@@ -26,7 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config, Definitions, Failure
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config, Failure
 from pydantic import Field
 
 from intacct_dagster.destination import IntacctDestination
@@ -207,6 +208,10 @@ def finance_op_name(name: str) -> str:
 def _translator(key_prefix: Sequence[str], name: str, owners: Sequence[str], kind: str):
     from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
+    def is_staging(props: Mapping[str, Any]) -> bool:
+        """A model under `models/staging/` (its fqn is project, folders..., name)."""
+        return "staging" in props.get("fqn", [])[1:-1]
+
     class FinanceTranslator(DagsterDbtTranslator):
         """`source('intacct', t)` -> `<prefix>/<t>` (the loader's asset); models -> `<prefix>/staging/<model>` or
         `<prefix>/finance/<model>`, in groups `<name>_staging` and `<name>_finance`."""
@@ -214,13 +219,13 @@ def _translator(key_prefix: Sequence[str], name: str, owners: Sequence[str], kin
         def get_asset_key(self, props: Mapping[str, Any]) -> AssetKey:
             if props["resource_type"] == "source":
                 return AssetKey([*key_prefix, props["name"]])
-            layer = "staging" if "staging" in props.get("fqn", [])[1:-1] else "finance"
+            layer = "staging" if is_staging(props) else "finance"
             return AssetKey([*key_prefix, layer, props["name"]])
 
         def get_group_name(self, props: Mapping[str, Any]) -> str | None:
             if props["resource_type"] == "source":
                 return name
-            return f"{name}_staging" if "staging" in props.get("fqn", [])[1:-1] else f"{name}_finance"
+            return f"{name}_staging" if is_staging(props) else f"{name}_finance"
 
         def get_owners(self, props: Mapping[str, Any]) -> Sequence[str] | None:
             return list(owners) or None
@@ -252,7 +257,7 @@ def build_finance_assets(name: str, key_prefix: Sequence[str], settings_prefix: 
         destination: IntacctDestination = getattr(context.resources, destination_key)
         run_reader = SettingsReader(settings_prefix, defaults)  # read now: env and .dlt files may have changed
         try:
-            start = int(run_reader.get("fiscal_year_start_month"))
+            start = run_reader.get("fiscal_year_start_month")  # an int setting
             tz = run_reader.get("schedule_timezone") or "UTC"
         except IntacctConfigError as exc:
             raise Failure(description=f"Invalid finance settings: {exc}", allow_retries=False) from exc
@@ -330,10 +335,3 @@ def finance_available(tables: Sequence[str], destination: str) -> str | None:
     if importlib.util.find_spec(f"dbt.adapters.{destination}") is None:
         return f"the dbt-{destination} adapter is not installed (pip install 'intacct-dagster[postgres]')"
     return None
-
-
-def build_finance_defs(name: str, key_prefix: Sequence[str], settings_prefix: str, defaults: Mapping[str, Any],
-                       pool: str, destination_key: str) -> Definitions:
-    """Definitions holding one company's finance dbt assets and checks (resources come from the company)."""
-    return Definitions(assets=[build_finance_assets(name, key_prefix, settings_prefix, defaults, pool,
-                                                    destination_key)])

@@ -10,20 +10,19 @@ from typing import Any
 
 from dagster import AssetKey, DagsterInstance
 
-FINANCE_OP = "intacct_finance"
+from intacct_dagster.finance import finance_op_name
+from intacct_dagster_tests.dagster._helpers import NAME, sandbox_env
+
+FINANCE_OP = finance_op_name(NAME)
 
 
 def point_at(env, sb, *, duckdb_path: Path | None = None, postgres_dsn: str | None = None,
              dataset: str | None = None, fiscal_start: int | None = None) -> None:
-    env.setenv("INTACCT_BASE_URL", sb.base_url)
-    env.setenv("INTACCT_CLIENT_ID", sb.client_id)
-    env.setenv("INTACCT_CLIENT_SECRET", sb.client_secret)
-    env.setenv("INTACCT_USERNAME", sb.username)
+    for k, v in sandbox_env(sb, None if postgres_dsn else duckdb_path).items():
+        env.setenv(k, v)
     if postgres_dsn:
         env.setenv("INTACCT_DESTINATION", "postgres")
         env.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_dsn)
-    else:
-        env.setenv("INTACCT_DUCKDB_PATH", str(duckdb_path))
     if dataset:
         env.setenv("INTACCT_DATASET", dataset)
     if fiscal_start:
@@ -76,20 +75,15 @@ class Warehouse:
             import psycopg2
 
             con = psycopg2.connect(self.postgres_dsn)
-            try:
-                cur = con.cursor()
+        else:
+            import duckdb
+
+            con = duckdb.connect(str(self.duckdb_path), read_only=True)
+        try:
+            with con.cursor() as cur:
                 cur.execute(sql)
                 names = [d[0] for d in cur.description]
                 return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-            finally:
-                con.close()
-        import duckdb
-
-        con = duckdb.connect(str(self.duckdb_path), read_only=True)
-        try:
-            cur = con.execute(sql)
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
         finally:
             con.close()
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 
 from intacct_dagster_tests.finance._books import ZERO, Books
-from intacct_dagster_tests.finance._run import Warehouse, as_dict, cents, diff
+from intacct_dagster_tests.finance._run import Warehouse, _norm, as_dict, cents, diff
 
 
 def tie_out(books: Books, wh: Warehouse, as_of: dt.date) -> tuple[list[str], dict]:
@@ -70,7 +70,8 @@ def tie_out(books: Books, wh: Warehouse, as_of: dt.date) -> tuple[list[str], dic
     actual_bs = {(r["entity_key"], r["period_start"], r["statement_section"]): cents(r["amount"])
                  for r in wh.rows("SELECT entity_key, period_start, statement_section, sum(amount) AS amount "
                                   "FROM {s}.balance_sheet GROUP BY entity_key, period_start, statement_section")}
-    problems += diff({k: (v,) for k, v in bs.items()}, {_k(k): (v,) for k, v in actual_bs.items() if v},
+    problems += diff({k: (v,) for k, v in bs.items()},
+                     {(e, _norm(m), s): (v,) for (e, m, s), v in actual_bs.items() if v},
                      "balance_sheet section total")
     for (e, m, section), v in bs.items():
         if section == "asset" and v != bs.get((e, m, "liability"), ZERO) + bs.get((e, m, "equity"), ZERO):
@@ -79,7 +80,7 @@ def tie_out(books: Books, wh: Warehouse, as_of: dt.date) -> tuple[list[str], dic
                        "WHERE line_type IN ('retained_earnings', 'current_year_earnings') "
                        "GROUP BY entity_key, period_start")
     problems += diff({k: (v,) for k, v in books.earnings().items()},
-                     {(r["entity_key"], _k((0, r["period_start"]))[1]): (cents(r["amount"]),) for r in earnings},
+                     {(r["entity_key"], _norm(r["period_start"])): (cents(r["amount"]),) for r in earnings},
                      "balance_sheet earnings (retained + current year)")
     figures["total_assets_last_period"] = {e: str(v) for (e, m, s), v in sorted(bs.items(), key=str)
                                            if m == last and s == "asset"}
@@ -98,14 +99,6 @@ def tie_out(books: Books, wh: Warehouse, as_of: dt.date) -> tuple[list[str], dic
         figures[f"{kind}_aging"] = {b: str(v) for b, v in sorted(buckets.items())}
         figures[f"{kind}_open_total"] = str(sum(buckets.values(), ZERO))
     return problems, figures
-
-
-def _k(k):
-    """Normalize a (entity, period, ...) key from the warehouse (dates may come back as datetimes)."""
-    e, m, *rest = k
-    if isinstance(m, dt.datetime):
-        m = m.date()
-    return (e, m, *rest)
 
 
 def aging_equals_amount_due(books: Books, as_of: dt.date) -> list[str]:

@@ -7,13 +7,16 @@ import os
 
 import pytest
 
-PROJECT_ENV_PREFIXES = ("INTACCT_", "DESTINATION__", "SOURCES__INTACCT", "DLT_", "DAGSTER_HOME")
+from intacct_dagster_tests.dagster._helpers import PROJECT_ENV_PREFIXES
+
+# the Dagster tests' project variables, and dlt's own (the finance runs build dlt pipelines' credentials)
+FINANCE_ENV_PREFIXES = (*PROJECT_ENV_PREFIXES, "DLT_")
 
 
 @pytest.fixture
 def finance_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for k in list(os.environ):
-        if k.startswith(PROJECT_ENV_PREFIXES):
+        if k.startswith(FINANCE_ENV_PREFIXES):
             monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
     return monkeypatch

@@ -8,10 +8,9 @@ import json
 import pytest
 from dagster import AssetKey
 
+from intacct_dagster.finance import MARTS
 from intacct_dagster.intacct.catalog import DEFAULT_OBJECT_NAMES
 
-MARTS = ("general_ledger", "trial_balance", "trial_balance_by_department", "profit_and_loss", "balance_sheet",
-         "ap_aging", "ar_aging")
 TIE_OUTS = {
     "trial_balance": "assert_trial_balance_sums_to_zero",
     "balance_sheet": "assert_balance_sheet_balances",

@@ -12,6 +12,7 @@ import datetime as dt
 
 import pytest
 
+from intacct_dagster import finance
 from intacct_dagster_tests.finance._books import Books
 from intacct_dagster_tests.finance._run import Warehouse, failure_text, point_at, run_job
 from intacct_dagster_tests.finance._tieout import (
@@ -26,8 +27,7 @@ pytestmark = pytest.mark.timeout(900)
 TIE_OUT_CHECKS = {"assert_trial_balance_sums_to_zero", "assert_balance_sheet_balances",
                   "assert_net_income_equals_earnings_movement", "assert_ap_aging_ties_to_open_bills",
                   "assert_ar_aging_ties_to_open_invoices", "assert_trial_balance_by_department_ties"}
-MARTS = {"general_ledger", "trial_balance", "trial_balance_by_department", "profit_and_loss", "balance_sheet",
-         "ap_aging", "ar_aging"}
+MARTS = set(finance.MARTS)
 
 
 def _today() -> dt.date:

@@ -8,13 +8,13 @@
   included in `opening_balance`), so every period's balances sum to zero per entity.
 -#}
 {% macro trial_balance(by_department=false) %}
-{%- set d = ", dk" if by_department else "" -%}
-{%- set d_on = " and m.dk = g.dk" if by_department else "" -%}
+{#- every CTE carries a department column dk; without departments it is '' throughout (one department) -#}
+{%- set dk = "coalesce(department_key, '')" if by_department else "''" -%}
 with gl as (
 
     select
         coalesce(entity_key, '') as ek,
-        {% if by_department %}coalesce(department_key, '') as dk,{% endif %}
+        {{ dk }} as dk,
         gl_account_key,
         period_start,
         debit_amount,
@@ -53,49 +53,49 @@ with gl as (
 
 ), activity as (
 
-    select ek{{ d }}, gl_account_key, period_start,
+    select ek, dk, gl_account_key, period_start,
            sum(debit_amount) as debits, sum(credit_amount) as credits
     from gl
-    group by ek{{ d }}, gl_account_key, period_start
+    group by ek, dk, gl_account_key, period_start
 
 ), fiscal_year_result as (
 
     -- each income-statement account's result for a fiscal year ...
-    select a.ek{{ ", a.dk" if by_department }}, a.gl_account_key, acc.retained_earnings_account_key, p.fiscal_year,
+    select a.ek, a.dk, a.gl_account_key, acc.retained_earnings_account_key, p.fiscal_year,
            sum(a.debits - a.credits) as result
     from activity as a
     join accounts as acc on acc.gl_account_key = a.gl_account_key
     join periods as p on p.period_start = a.period_start
     where acc.statement = 'income_statement'
-    group by a.ek{{ ", a.dk" if by_department }}, a.gl_account_key, acc.retained_earnings_account_key, p.fiscal_year
+    group by a.ek, a.dk, a.gl_account_key, acc.retained_earnings_account_key, p.fiscal_year
 
 ), closes as (
 
     -- ... moves to its retained earnings account at the first period of the next fiscal year
-    select r.ek{{ ", r.dk" if by_department }}, r.gl_account_key, p.period_start, -r.result as year_end_close
+    select r.ek, r.dk, r.gl_account_key, p.period_start, -r.result as year_end_close
     from fiscal_year_result as r
     join periods as p on p.fiscal_year = r.fiscal_year + 1 and p.fiscal_period = 1
     union all
-    select r.ek{{ ", r.dk" if by_department }}, r.retained_earnings_account_key, p.period_start, r.result
+    select r.ek, r.dk, r.retained_earnings_account_key, p.period_start, r.result
     from fiscal_year_result as r
     join periods as p on p.fiscal_year = r.fiscal_year + 1 and p.fiscal_period = 1
 
 ), movements as (
 
-    select ek{{ d }}, gl_account_key, period_start,
+    select ek, dk, gl_account_key, period_start,
            sum(debits) as debits, sum(credits) as credits, sum(year_end_close) as year_end_close
     from (
-        select ek{{ d }}, gl_account_key, period_start, debits, credits, 0 as year_end_close from activity
+        select ek, dk, gl_account_key, period_start, debits, credits, 0 as year_end_close from activity
         union all
-        select ek{{ d }}, gl_account_key, period_start, 0, 0, year_end_close from closes
+        select ek, dk, gl_account_key, period_start, 0, 0, year_end_close from closes
     ) as m
-    group by ek{{ d }}, gl_account_key, period_start
+    group by ek, dk, gl_account_key, period_start
 
 ), grid as (
 
-    select pairs.ek{{ ", pairs.dk" if by_department }}, pairs.gl_account_key,
+    select pairs.ek, pairs.dk, pairs.gl_account_key,
            p.fiscal_year, p.fiscal_period, p.period_start, p.period_end
-    from (select distinct ek{{ d }}, gl_account_key from movements) as pairs
+    from (select distinct ek, dk, gl_account_key from movements) as pairs
     join entity_info as e on e.ek = pairs.ek
     join periods as p on p.period_start >= e.first_period
 
@@ -107,13 +107,13 @@ with gl as (
         coalesce(m.credits, 0) as credits,
         coalesce(m.year_end_close, 0) as year_end_close,
         sum(coalesce(m.debits, 0) - coalesce(m.credits, 0) + coalesce(m.year_end_close, 0)) over (
-            partition by g.ek{{ ", g.dk" if by_department }}, g.gl_account_key
+            partition by g.ek, g.dk, g.gl_account_key
             order by g.period_start
             rows between unbounded preceding and current row
         ) as closing_balance
     from grid as g
     left join movements as m
-        on m.ek = g.ek{{ d_on }} and m.gl_account_key = g.gl_account_key and m.period_start = g.period_start
+        on m.ek = g.ek and m.dk = g.dk and m.gl_account_key = g.gl_account_key and m.period_start = g.period_start
 
 )
 
