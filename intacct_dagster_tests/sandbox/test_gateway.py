@@ -90,16 +90,18 @@ def test_latency_overlaps_and_does_not_hold_the_data_lock(sandbox_factory):
     st = sb.stats()
     assert st["peak_in_flight"][sb.company_id] >= 4 and st["latency_calls"] == 6
     assert st["latency_total_s"] == pytest.approx(3.6, abs=1e-6)
-    # while a request sleeps, data can change (the sleep holds no lock)
+    # while a request sleeps, data can change (the sleep holds no lock): with a 3 s sleep, an edit and a read
+    # that waited for it would take over 2.5 s; unblocked they take milliseconds (1 s leaves room for a busy CI)
+    sb.options.latency_s = 3.0
     api = Api(sb)
     done = threading.Event()
     th = threading.Thread(target=lambda: (api.query(Q), done.set()))
     th.start()
-    time.sleep(0.2)
+    time.sleep(0.3)
     t0 = time.perf_counter()
     sb.modify(VENDOR, 2)
     sb.rows(VENDOR)
-    assert time.perf_counter() - t0 < 0.3 and not done.is_set()
+    assert time.perf_counter() - t0 < 1.0 and not done.is_set()
     th.join()
 
 
